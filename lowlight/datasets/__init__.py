@@ -1,0 +1,1 @@
+"""lowlight.datasets."""

@@ -1,0 +1,1 @@
+"""lowlight.models.enhancers."""
