@@ -1,1 +1,4 @@
 """lowlight.evaluation."""
+from .metrics import LightingAwareVOCMetric
+
+__all__ = ['LightingAwareVOCMetric']

@@ -1,0 +1,14 @@
+# ExDark (official split) with the night photometric augmentation
+# (night_albu.py) in the train pipeline.
+_base_ = ['./exdark_official.py', './night_albu.py']
+
+train_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=None),
+    dict(type='LoadAnnotations', with_bbox=True),
+    {{_base_.night_albu}},
+    dict(type='RandomResize', scale=[(320, 320), (608, 608)],
+         keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs', meta_keys={{_base_.meta_keys}})
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

@@ -1,0 +1,12 @@
+"""Converters from raw dataset downloads to COCO json."""
+from .darkface import convert_darkface
+from .darkface import format_summary as format_darkface_summary
+from .exdark import convert_exdark
+from .exdark import format_summary as format_exdark_summary
+from .report import BadInputError, ConversionError, ConversionReport
+
+__all__ = [
+    'BadInputError', 'ConversionError', 'ConversionReport',
+    'convert_darkface', 'convert_exdark', 'format_darkface_summary',
+    'format_exdark_summary'
+]

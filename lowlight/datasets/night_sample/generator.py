@@ -1,0 +1,178 @@
+"""Write the embedded night sample in the raw ExDark layout.
+
+Layout under the output root (the same as the official ExDark download, so
+the sample goes through the same converter as the real data)::
+
+    ExDark/<Class>/2015_00001.jpg          images, extensions in mixed case
+    ExDark_Annno/<Class>/2015_00001.jpg.txt  '% bbGt version=3', CRLF
+    imageclasslist.txt                      Name | Class | Light | In/Out |
+                                            Train/Val/Test, CRLF
+    night_sample.json                       generator settings and counts
+
+Every image is rendered from its own generator seeded by ``(seed, index)``,
+so the output does not depend on the number of worker processes.
+"""
+import json
+import os
+import os.path as osp
+import shutil
+import tempfile
+from multiprocessing import Pool
+from typing import Dict, Optional
+
+import cv2
+import numpy as np
+
+from ..exdark import EXDARK_CLASSES, EXDARK_LIGHTS
+from .scene import LIGHTS_INDOOR, LIGHTS_OUTDOOR, render_scene
+from .shapes import SHAPES
+
+#: bump when the rendering changes, so stale samples are regenerated
+SAMPLE_VERSION = 1
+NEGATIVE_PROB = 0.01
+EXTENSIONS = ('.jpg', ) * 6 + ('.JPG', '.jpeg', '.JPEG', '.png')
+INDOOR_PROB = {'Car': 0.0, 'Bicycle': 0.3, 'People': 0.5, 'Bottle': 0.8,
+               'Chair': 0.8}
+
+
+def _plan(seed: int, num_train: int, num_val: int,
+          num_test: int) -> list:
+    """Per image: split, class, lighting, indoor flag, extension, quirks."""
+    total = num_train + num_val + num_test
+    rng = np.random.default_rng([seed, 2**31 - 1])
+    splits = rng.permutation([1] * num_train + [2] * num_val +
+                             [3] * num_test)
+    classes = sorted(SHAPES)
+    primaries = rng.permutation(
+        [classes[i % len(classes)] for i in range(total)])
+    plan = []
+    for index in range(total):
+        primary = str(primaries[index])
+        indoor = bool(rng.uniform() < INDOOR_PROB[primary])
+        light = int(rng.choice(LIGHTS_INDOOR if indoor else LIGHTS_OUTDOOR))
+        ext = str(rng.choice(EXTENSIONS))
+        plan.append(
+            dict(index=index, split=int(splits[index]), primary=primary,
+                 indoor=indoor, light=light, ext=ext,
+                 list_ext=ext.swapcase() if rng.uniform() < 0.05 else ext,
+                 empty=bool(rng.uniform() < NEGATIVE_PROB)))
+    return plan
+
+
+def _render_one(job: Dict) -> str:
+    """Render, encode and write one image and its annotation file.
+
+    Returns:
+        str: The image's ``imageclasslist.txt`` row (without line end).
+    """
+    rng = np.random.default_rng([job['seed'], job['index']])
+    img, boxes, _ = render_scene(rng, job['height'], job['width'],
+                                 job['primary'], job['light'], job['indoor'],
+                                 job['empty'])
+    name = f"2015_{job['index'] + 1:05d}"
+    cls = job['primary']
+    if job['ext'].lower() == '.png':
+        ok, buf = cv2.imencode('.png', img)
+    else:
+        ok, buf = cv2.imencode('.jpg', img, [cv2.IMWRITE_JPEG_QUALITY, 92])
+    assert ok, f'cannot encode {name}'
+    buf.tofile(osp.join(job['root'], 'ExDark', cls, name + job['ext']))
+    if boxes:
+        lines = ['% bbGt version=3']
+        for box_cls, x0, y0, x1, y1 in boxes:
+            if rng.uniform() < 0.03:  # class names in any letter case
+                box_cls = box_cls.lower()
+            lines.append(f'{box_cls} {x0} {y0} {x1 - x0} {y1 - y0} '
+                         '0 0 0 0 0 0 0')
+        ann = osp.join(job['root'], 'ExDark_Annno', cls,
+                       name + job['ext'] + '.txt')
+        with open(ann, 'w', newline='') as f:
+            f.write('\r\n'.join(lines) + '\r\n')
+    return (f"{name + job['list_ext']} {EXDARK_CLASSES.index(cls) + 1} "
+            f"{job['light']} {1 if job['indoor'] else 2} {job['split']}")
+
+
+def generate_night_sample(out_root: str,
+                          seed: int = 0,
+                          num_train: int = 400,
+                          num_val: int = 100,
+                          num_test: int = 200,
+                          size: int = 320,
+                          workers: int = 1,
+                          overwrite: bool = False) -> Optional[Dict]:
+    """Generate the sample into ``out_root``.
+
+    The files are written under a temporary folder beside ``out_root`` and
+    moved into place when complete; other entries of ``out_root`` (e.g. the
+    converter's ``annotations/``) are removed on regeneration.
+
+    Args:
+        out_root (str): Output folder.
+        seed (int): Seed of the whole sample. Defaults to 0.
+        num_train (int): Images in the train split. Defaults to 400.
+        num_val (int): Images in the val split. Defaults to 100.
+        num_test (int): Images in the test split. Defaults to 200.
+        size (int): Image width; the height is 3/4 of it. Defaults to 320.
+        workers (int): Worker processes. Defaults to 1.
+        overwrite (bool): Replace ``out_root`` even when it is not a night
+            sample (a sample made with other settings is always replaced).
+            Defaults to False.
+
+    Returns:
+        dict | None: The manifest written to ``night_sample.json``, or None
+        when ``out_root`` already holds a sample with the same settings.
+    """
+    if min(num_train, num_val, num_test) < 0 or size < 64:
+        raise ValueError('image counts must be >= 0 and size >= 64')
+    settings = dict(version=SAMPLE_VERSION, seed=seed, num_train=num_train,
+                    num_val=num_val, num_test=num_test, size=size)
+    manifest_path = osp.join(out_root, 'night_sample.json')
+    existing = None
+    if osp.isfile(manifest_path):
+        with open(manifest_path) as f:
+            existing = json.load(f)
+        if existing.get('settings') == settings:
+            return None
+    if (osp.exists(out_root) and os.listdir(out_root) and existing is None
+            and not overwrite):
+        raise FileExistsError(
+            f'{out_root} exists and is not a night sample (no '
+            'night_sample.json); pass --overwrite to replace it')
+    parent = osp.dirname(osp.abspath(out_root))
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix='.night_sample.', dir=parent)
+    try:
+        for top in ('ExDark', 'ExDark_Annno'):
+            for cls in SHAPES:
+                os.makedirs(osp.join(tmp, top, cls))
+        plan = _plan(seed, num_train, num_val, num_test)
+        jobs = [dict(job, seed=seed, root=tmp, width=size,
+                     height=size * 3 // 4) for job in plan]
+        if workers > 1:
+            with Pool(workers) as pool:
+                rows = pool.map(_render_one, jobs, chunksize=16)
+        else:
+            rows = [_render_one(job) for job in jobs]
+        with open(osp.join(tmp, 'imageclasslist.txt'), 'w', newline='') as f:
+            f.write('\r\n'.join(['Name | Class | Light | In/Out | '
+                                 'Train/Val/Test'] + rows) + '\r\n')
+        counts = {
+            split: {
+                EXDARK_LIGHTS[light]: sum(1 for p in plan
+                                          if p['split'] == sid
+                                          and p['light'] == light)
+                for light in sorted(set(LIGHTS_INDOOR + LIGHTS_OUTDOOR))
+            }
+            for sid, split in ((1, 'train'), (2, 'val'), (3, 'test'))
+        }
+        manifest = dict(settings=settings, classes=sorted(SHAPES),
+                        images_per_split_and_light=counts)
+        with open(osp.join(tmp, 'night_sample.json'), 'w') as f:
+            json.dump(manifest, f, indent=2)
+        if osp.exists(out_root):
+            shutil.rmtree(out_root)
+        os.replace(tmp, out_root)
+    finally:
+        if osp.exists(tmp):
+            shutil.rmtree(tmp)
+    return manifest

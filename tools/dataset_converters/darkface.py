@@ -1,0 +1,64 @@
+"""Convert the raw DARK FACE download to COCO json.
+
+Example::
+
+    python tools/dataset_converters/darkface.py data/darkface data/darkface
+
+RAW_ROOT holds ``image/<n>.png`` and ``label/<n>.txt``. Writes
+``OUT_DIR/annotations/darkface_{train,val}.json`` (a fixed, seeded
+5500/500 split), their file lists and an anomaly report, and prints the
+counts. Exits with 1 if a file had to be skipped (unless ``--skip-bad``),
+with 2 if the input cannot be read at all.
+"""
+import argparse
+import sys
+import time
+
+from lowlight.datasets.converters import (ConversionError, convert_darkface,
+                                          format_darkface_summary)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Convert raw DARK FACE to COCO json (seeded train/val '
+        'split).')
+    parser.add_argument('raw_root', help='folder with image/ and label/')
+    parser.add_argument('out_dir', help='annotations/ is written here')
+    parser.add_argument('--img-dir', help='default: RAW_ROOT/image')
+    parser.add_argument('--label-dir', help='default: RAW_ROOT/label')
+    parser.add_argument('--data-root', help='file_name in the output is '
+                        'relative to this folder (default: RAW_ROOT)')
+    parser.add_argument('--num-val', type=int, default=500,
+                        help='images in the val split (default: 500)')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of the split (default: 0)')
+    parser.add_argument('--skip-bad', action='store_true',
+                        help='exit 0 even if files with bad input were '
+                        'skipped')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    start = time.perf_counter()
+    try:
+        result = convert_darkface(args.raw_root, args.out_dir,
+                                  num_val=args.num_val, seed=args.seed,
+                                  img_dir=args.img_dir,
+                                  label_dir=args.label_dir,
+                                  data_root=args.data_root)
+    except ConversionError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    print(format_darkface_summary(result))
+    print(f'converted in {time.perf_counter() - start:.1f} s')
+    if result['report'].skipped and not args.skip_bad:
+        print(f'error: {len(result["report"].skipped)} file(s) skipped '
+              'because of bad input (see above); pass --skip-bad to accept',
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""Convert the raw ExDark download to COCO json.
+
+Example (official split, then the random 80/20 protocol)::
+
+    python tools/dataset_converters/exdark.py data/exdark data/exdark
+    python tools/dataset_converters/exdark.py data/exdark data/exdark \
+        --split random-80-20 --seed 0
+
+RAW_ROOT holds ``ExDark/<Class>/<image>``, ``ExDark_Annno/<Class>/<image
+name with extension>.txt`` and ``imageclasslist.txt``; the flags point at
+each one separately when a layout differs. Writes
+``OUT_DIR/annotations/exdark_{train,val,test}.json`` (or
+``exdark_random8020_seed<N>_{train,test}.json``), a file list beside each
+and an anomaly report, and prints per-split per-class box counts and the
+conversion check. Exits with 1 if a file had to be skipped (unless
+``--skip-bad``), with 2 if the input cannot be read at all.
+"""
+import argparse
+import sys
+import time
+
+from lowlight.datasets.converters import (ConversionError, convert_exdark,
+                                          format_exdark_summary)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Convert raw ExDark to COCO json (official or random '
+        '80/20 split).')
+    parser.add_argument('raw_root', help='folder with the official '
+                        'downloads')
+    parser.add_argument('out_dir', help='annotations/ is written here')
+    parser.add_argument('--img-dir', help='image folder with class '
+                        'sub-folders (default: RAW_ROOT/ExDark)')
+    parser.add_argument('--ann-dir', help='annotation folder (default: '
+                        'RAW_ROOT/ExDark_Annno)')
+    parser.add_argument('--class-list', help='image list (default: '
+                        'RAW_ROOT/imageclasslist.txt)')
+    parser.add_argument('--data-root', help='file_name in the output is '
+                        'relative to this folder (default: RAW_ROOT)')
+    parser.add_argument('--split', choices=('official', 'random-80-20'),
+                        default='official')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of the random 80/20 split')
+    parser.add_argument('--skip-bad', action='store_true',
+                        help='exit 0 even if files with bad input were '
+                        'skipped')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    start = time.perf_counter()
+    try:
+        result = convert_exdark(args.raw_root, args.out_dir,
+                                split=args.split, seed=args.seed,
+                                img_dir=args.img_dir, ann_dir=args.ann_dir,
+                                class_list=args.class_list,
+                                data_root=args.data_root)
+    except ConversionError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    print(format_exdark_summary(result))
+    print(f'converted in {time.perf_counter() - start:.1f} s')
+    if result['report'].skipped and not args.skip_bad:
+        print(f'error: {len(result["report"].skipped)} file(s) skipped '
+              'because of bad input (see above); pass --skip-bad to accept',
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
