@@ -1,1 +1,11 @@
-"""lowlight.visualization."""
+"""lowlight.visualization: decomposition panels and the hook that logs them."""
+from .decomposition_hook import DecompositionVisualizationHook
+from .panel import (colorize_illumination, draw_decomposition_panel,
+                    draw_detections, draw_scale_bar)
+from .render import render_decomposition_panels
+
+__all__ = [
+    'DecompositionVisualizationHook', 'colorize_illumination',
+    'draw_decomposition_panel', 'draw_detections', 'draw_scale_bar',
+    'render_decomposition_panels'
+]

@@ -1,0 +1,371 @@
+"""Train and evaluate T2, its baselines and its ablations on the embedded
+night sample, with the same data and schedule, over several seeds.
+
+Variants (``--variants`` picks a subset, ``--variant NAME=CONFIG`` points a
+variant at another config):
+
+1. ``plain``: the detector alone;
+2. ``preprocess``: the detector behind a frozen enhancer used as plain
+   pre-processing (no illumination guidance, no aggregation);
+3. ``t2``: T2, i.e. decomposition + illumination guidance + aggregation;
+4. ``t2_no_guidance``: T2 without illumination guidance;
+5. ``t2_no_aggregation``: T2 without semantic aggregation.
+
+Every run (variant x seed) calls ``tools/train.py`` and then
+``tools/test.py`` in a subprocess, with ``--cfg-options randomness.seed=S``
+(and ``train_cfg.max_epochs=E`` when a schedule length is given) plus any
+``--cfg-options`` given here. Model selection uses the val split only: the
+checkpoint tested is the best one on the val split when the config saves
+one (``save_best``), else the last one; the test split is evaluated once
+per run, at the end. A run is finished when its ``result.json`` exists;
+finished runs are never redone, and an interrupted training resumes from
+its last checkpoint. The summary (mean and sample standard deviation of
+AP@0.5 overall and per lighting type) is printed and written to
+``results.md`` and ``results.json`` in the work dir.
+
+Examples::
+
+    # first look: one seed, short schedule (< 30 min on 2 CPU cores)
+    python tools/analysis_tools/compare_on_sample.py --quick
+    # the full comparison: 3 seeds, the configs' schedule (hours on CPU)
+    python tools/analysis_tools/compare_on_sample.py
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+import re
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+# name -> (description, config relative to the repository root)
+VARIANTS = {
+    'plain': ('plain detector',
+              'configs/baselines/yolov3_mobilenetv2_8xb16-20e_night-sample.py'),
+    'preprocess': (
+        'frozen enhancer as pre-processing',
+        'configs/baselines/'
+        'preprocess-retinex_yolov3_mobilenetv2_8xb16-20e_night-sample.py'),
+    't2': ('T2 (decomposition + guidance + aggregation)',
+           'configs/t2/t2_yolov3_mobilenetv2_8xb16-20e_night-sample.py'),
+    't2_no_guidance': (
+        'T2 without illumination guidance',
+        'configs/t2/ablations/'
+        't2-noguide_yolov3_mobilenetv2_8xb16-20e_night-sample.py'),
+    't2_no_aggregation': (
+        'T2 without semantic aggregation',
+        'configs/t2/ablations/'
+        't2-noagg_yolov3_mobilenetv2_8xb16-20e_night-sample.py'),
+}
+QUICK_EPOCHS = 3
+# "Epoch(train)  [3][ 20/25]" in mmengine's log lines.
+_PROGRESS = re.compile(r'Epoch\((train|val|test)\)\s*\[(\d+)\]\[\s*(\d+)/(\d+)\]')
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Compare T2, its baselines and ablations on the '
+        'embedded night sample (train + test, several seeds, resumable).')
+    parser.add_argument(
+        '--variants', nargs='+', choices=list(VARIANTS),
+        default=list(VARIANTS), help='variants to run (default: all)')
+    parser.add_argument(
+        '--variant', action='append', default=[], metavar='NAME=CONFIG',
+        help='use CONFIG for variant NAME (repeatable)')
+    parser.add_argument('--seeds', type=int, nargs='+',
+                        help='seeds (default: 0 1 2; 0 with --quick)')
+    parser.add_argument(
+        '--epochs', type=int,
+        help='training epochs (default: the configs\' schedule; '
+        f'{QUICK_EPOCHS} with --quick)')
+    parser.add_argument(
+        '--quick', action='store_true',
+        help=f'one seed and {QUICK_EPOCHS} epochs: a first look in under '
+        '30 minutes on 2 CPU cores')
+    parser.add_argument(
+        '--work-dir', help='where runs and the summary go (default: '
+        'work_dirs/compare_on_sample[_quick])')
+    parser.add_argument(
+        '--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
+        help='passed to every train.py and test.py call')
+    parser.add_argument('--dry-run', action='store_true',
+                        help='print the commands without running them')
+    args = parser.parse_args(argv)
+    configs = {name: cfg for name, (_, cfg) in VARIANTS.items()}
+    for item in args.variant:
+        name, sep, config = item.partition('=')
+        if not sep or name not in VARIANTS:
+            parser.error(f'--variant {item!r}: expected NAME=CONFIG with '
+                         f'NAME in {", ".join(VARIANTS)}')
+        configs[name] = config
+    args.configs = {name: configs[name] for name in args.variants}
+    if args.seeds is None:
+        args.seeds = [0] if args.quick else [0, 1, 2]
+    if args.epochs is None and args.quick:
+        args.epochs = QUICK_EPOCHS
+    if args.work_dir is None:
+        args.work_dir = osp.join(
+            'work_dirs', 'compare_on_sample' + ('_quick' if args.quick else
+                                                ''))
+    return args
+
+
+def write_json(obj, path):
+    """Write JSON under a temporary name, then rename it into place."""
+    tmp = f'{path}.tmp'
+    with open(tmp, 'w') as f:
+        json.dump(obj, f, indent=2)
+    os.replace(tmp, path)
+
+
+def write_text(text, path):
+    """Write text under a temporary name, then rename it into place."""
+    tmp = f'{path}.tmp'
+    with open(tmp, 'w') as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def _hms(seconds):
+    seconds = int(seconds)
+    return f'{seconds // 3600:d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}'
+
+
+def run_logged(cmd, log_path, status):
+    """Run ``cmd``, copying its output to ``log_path`` and showing its
+    mmengine progress (epoch, iteration) after ``status`` on one line.
+
+    Raises:
+        RuntimeError: if the command fails, with the end of its log.
+    """
+    env = dict(os.environ, PYTHONUNBUFFERED='1')
+    with open(log_path, 'a') as log:
+        log.write('$ ' + ' '.join(cmd) + '\n')
+        log.flush()
+        proc = subprocess.Popen(
+            cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True)
+        tail = []
+        for line in proc.stdout:
+            log.write(line)
+            tail = (tail + [line])[-30:]
+            match = _PROGRESS.search(line)
+            if match:
+                mode, epoch, it, total = match.groups()
+                print(f'\r{status} {mode} epoch {epoch} iter {it}/{total}'
+                      '   ', end='', flush=True)
+        proc.wait()
+    print(f'\r{status}' + ' ' * 40, end='\r', flush=True)
+    if proc.returncode:
+        raise RuntimeError(
+            f'command failed (exit {proc.returncode}), see {log_path}:\n'
+            f'  {" ".join(cmd)}\n' + ''.join(tail))
+
+
+def select_checkpoint(train_dir):
+    """The checkpoint to test: best on the val split if saved, else last.
+
+    Raises:
+        FileNotFoundError: when training left no checkpoint.
+    """
+    best = sorted(glob.glob(osp.join(train_dir, 'best_*.pth')),
+                  key=osp.getmtime)
+    if best:
+        return best[-1]
+    last = osp.join(train_dir, 'last_checkpoint')
+    if osp.isfile(last):
+        with open(last) as f:
+            path = f.read().strip()
+        if osp.isfile(path):
+            return path
+    raise FileNotFoundError(f'no checkpoint found in {train_dir}')
+
+
+def read_test_metrics(test_dir):
+    """Metrics of the newest ``tools/test.py`` run in ``test_dir``: the JSON
+    that mmengine's LoggerHook writes as ``<timestamp>/<timestamp>.json``.
+
+    Raises:
+        FileNotFoundError: when no such file exists.
+    """
+    found = sorted(glob.glob(osp.join(test_dir, '*', '*.json')))
+    found = [p for p in found
+             if osp.basename(osp.dirname(p)) + '.json' == osp.basename(p)]
+    if not found:
+        raise FileNotFoundError(f'no test metrics JSON in {test_dir}')
+    with open(found[-1]) as f:
+        return json.loads(f.read().strip().splitlines()[-1])
+
+
+def run_one(python, config, run_dir, seed, epochs, cfg_options, status,
+            dry_run=False):
+    """Train, select on val, test; return the per-run result dict."""
+    train_dir = osp.join(run_dir, 'train')
+    test_dir = osp.join(run_dir, 'test')
+    options = [f'randomness.seed={seed}'] + list(cfg_options)
+    train_options = list(options)
+    if epochs:
+        train_options.append(f'train_cfg.max_epochs={epochs}')
+    train_cmd = [python, 'tools/train.py', config, '--work-dir', train_dir,
+                 '--cfg-options', *train_options]
+    if osp.isfile(osp.join(train_dir, 'last_checkpoint')):
+        train_cmd.append('--resume')
+    if dry_run:
+        print(' '.join(train_cmd))
+        print(' '.join([python, 'tools/test.py', config, '<checkpoint>',
+                        '--work-dir', test_dir, '--cfg-options', *options]))
+        return None
+    os.makedirs(run_dir, exist_ok=True)
+    tic = time.time()
+    run_logged(train_cmd, osp.join(run_dir, 'train.log'),
+               f'{status} training:')
+    train_s = time.time() - tic
+    checkpoint = select_checkpoint(train_dir)
+    tic = time.time()
+    run_logged([python, 'tools/test.py', config, checkpoint, '--work-dir',
+                test_dir, '--cfg-options', *options],
+               osp.join(run_dir, 'test.log'), f'{status} testing:')
+    return dict(
+        config=config, seed=seed, epochs=epochs, cfg_options=list(cfg_options),
+        checkpoint=osp.relpath(checkpoint, run_dir), train_s=train_s,
+        test_s=time.time() - tic, metrics=read_test_metrics(test_dir))
+
+
+def ap50_keys(metrics):
+    """The overall AP@0.5 key and the per-lighting-type AP@0.5 keys of a
+    ``LightingAwareVOCMetric`` result (``voc/mAP``,
+    ``voc/AP50_light_<Name>``).
+
+    Returns:
+        tuple[str | None, dict]: overall key, lighting name -> key.
+    """
+    overall = [k for k in metrics if re.search(r'(^|/)mAP$', k)]
+    lighting = {}
+    for key in metrics:
+        match = re.search(r'(?:^|/)AP50_light_(\w+)$', key)
+        if match:
+            lighting[match.group(1)] = key
+    return (overall[0] if overall else None), lighting
+
+
+def summarise(results, names, descriptions):
+    """Mean and sample standard deviation of AP@0.5 per variant.
+
+    Args:
+        results (dict): variant -> list of per-run result dicts.
+        names (list[str]): variants in table order.
+        descriptions (dict): variant -> description.
+
+    Returns:
+        tuple[dict, str]: the summary and its markdown table.
+    """
+    summary, lighting_names = {}, []
+    for name in names:
+        runs = results.get(name, [])
+        values = {}
+        for run in runs:
+            overall, lighting = ap50_keys(run['metrics'])
+            if overall is not None:
+                values.setdefault('overall', []).append(
+                    run['metrics'][overall])
+            for light, key in lighting.items():
+                values.setdefault(light, []).append(run['metrics'][key])
+                if light not in lighting_names:
+                    lighting_names.append(light)
+        summary[name] = {
+            col: dict(mean=float(np.mean(v)),
+                      sd=float(np.std(v, ddof=1)) if len(v) > 1 else None,
+                      n=len(v), values=v)
+            for col, v in values.items()
+        }
+        summary[name]['seeds'] = [run['seed'] for run in runs]
+
+    def cell(stats):
+        if stats is None:
+            return ''
+        text = f'{100 * stats["mean"]:.1f}'
+        if stats['sd'] is not None:
+            text += f' ± {100 * stats["sd"]:.1f}'
+        return text
+
+    cols = ['overall'] + lighting_names
+    lines = [
+        '| variant | seeds | ' + ' | '.join(
+            ['AP@0.5 overall'] + [f'AP@0.5 {c}' for c in lighting_names]) +
+        ' |', '|' + '---|' * (len(cols) + 2)
+    ]
+    for name in names:
+        row = summary[name]
+        lines.append(f'| {descriptions[name]} (`{name}`) | '
+                     f'{len(row["seeds"])} | ' +
+                     ' | '.join(cell(row.get(c)) for c in cols) + ' |')
+    note = ('\nAP@0.5 in percent (VOC, area mode) on the night sample test '
+            'split: mean ± sample standard deviation over the seeds.\n')
+    return summary, '\n'.join(lines) + '\n' + note
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    missing = [c for c in args.configs.values()
+               if not osp.isfile(osp.join(REPO_ROOT, c))]
+    if missing:
+        sys.exit('config(s) not found: ' + ', '.join(missing))
+    os.makedirs(args.work_dir, exist_ok=True)
+    work_dir = osp.abspath(args.work_dir)
+    runs = [(name, seed) for name in args.configs for seed in args.seeds]
+    results, todo = {}, []
+    for name, seed in runs:
+        result_file = osp.join(work_dir, name, f'seed{seed}', 'result.json')
+        if osp.isfile(result_file):
+            with open(result_file) as f:
+                results.setdefault(name, []).append(json.load(f))
+        else:
+            todo.append((name, seed))
+    print(f'{len(runs)} runs ({len(args.configs)} variants x '
+          f'{len(args.seeds)} seeds, epochs: {args.epochs or "config"}); '
+          f'{len(runs) - len(todo)} already finished, {len(todo)} to run. '
+          f'Work dir: {work_dir}')
+    start, done_now = time.time(), 0
+    for name, seed in todo:
+        position = runs.index((name, seed)) + 1
+        eta = ('' if not done_now else ', ETA ' + _hms(
+            (time.time() - start) / done_now * (len(todo) - done_now)))
+        status = (f'[{position}/{len(runs)}] {name} seed {seed} '
+                  f'(elapsed {_hms(time.time() - start)}{eta})')
+        print(status)
+        run_dir = osp.join(work_dir, name, f'seed{seed}')
+        result = run_one(sys.executable, args.configs[name], run_dir, seed,
+                         args.epochs, args.cfg_options, status, args.dry_run)
+        if result is None:
+            continue
+        write_json(result, osp.join(run_dir, 'result.json'))
+        results.setdefault(name, []).append(result)
+        done_now += 1
+        overall, _ = ap50_keys(result['metrics'])
+        print(f'{status} done in {_hms(result["train_s"] + result["test_s"])}'
+              + (f': AP@0.5 {100 * result["metrics"][overall]:.1f}'
+                 if overall else ''))
+    if args.dry_run:
+        return None
+    summary, table = summarise(results, list(args.configs),
+                               {n: VARIANTS[n][0] for n in VARIANTS})
+    command = 'python tools/analysis_tools/compare_on_sample.py ' + ' '.join(
+        argv if argv is not None else sys.argv[1:])
+    write_json(dict(command=command, epochs=args.epochs, seeds=args.seeds,
+                    configs=args.configs, summary=summary),
+               osp.join(work_dir, 'results.json'))
+    write_text(f'Command: `{command.strip()}`\n\n{table}',
+               osp.join(work_dir, 'results.md'))
+    print(table)
+    print(f'Written: {osp.join(work_dir, "results.md")}')
+    return summary
+
+
+if __name__ == '__main__':
+    main()
