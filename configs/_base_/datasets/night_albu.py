@@ -1,9 +1,9 @@
 # Night-suited photometric augmentation through mmdet's Albu wrapper
 # (albumentations 2.x names and arguments; 2.x only warns on bad arguments,
 # so tests/test_datasets/test_albu_configs.py builds every Albu pipeline in
-# configs/ with warnings turned into errors). Nothing here moves the image,
-# so the boxes pass through unchanged. Use it in a train pipeline after
-# LoadAnnotations as {{_base_.night_albu}} (see night_sample_albu.py).
+# configs/ with warnings turned into errors). Nothing here moves the image.
+# Use it in a train pipeline after LoadAnnotations as {{_base_.night_albu}}
+# (see night_sample_albu.py).
 # (custom_imports and default_scope come from ../default_runtime.py: a key
 # defined in two bases of one config is an error in mmengine)
 
@@ -21,18 +21,8 @@ night_albu_transforms = [
     dict(type='ImageCompression', compression_type='jpeg',
          quality_range=(40, 90), p=0.3),
 ]
+# Only the image goes to albumentations (keymap): the boxes stay as they
+# are, and no bbox processor is needed (albumentations warns about a bbox
+# processor that no transform uses).
 night_albu = dict(
-    type='Albu',
-    transforms=night_albu_transforms,
-    bbox_params=dict(
-        type='BboxParams',
-        format='pascal_voc',
-        label_fields=['gt_bboxes_labels', 'gt_ignore_flags'],
-        min_visibility=0.0,
-        filter_lost_elements=True,
-        clip=True),
-    keymap={
-        'img': 'image',
-        'gt_bboxes': 'bboxes'
-    },
-    skip_img_without_anno=True)
+    type='Albu', transforms=night_albu_transforms, keymap={'img': 'image'})

@@ -194,9 +194,10 @@ class ExDarkConverter:
         name = row['name']
         if name != osp.basename(name) or name in ('.', '..'):
             folder = folders.get(row['cls'])
-            resolve_inside(self.img_dir, folder.path if folder else '',
-                           name)
-            raise BadInputError(f'image name {name!r} is a path')
+            resolve_inside(self.img_dir,
+                           osp.basename(folder.path) if folder else '', name)
+            raise BadInputError(f'image name {name!r} is a path, not a file '
+                                'name')
         order = [row['cls']] + [c for c in folders if c != row['cls']]
         for label in order:
             folder = folders.get(label)

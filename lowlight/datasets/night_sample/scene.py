@@ -24,6 +24,7 @@ COMPANIONS = {
     True: ('People', 'Bottle', 'Bottle', 'Chair', 'Chair', 'Bicycle'),
 }
 MIN_VISIBLE = 0.5
+TRUNCATED_PROB = 0.08
 
 
 def _background(rng: np.random.Generator, h: int, w: int, indoor: bool,
@@ -120,7 +121,8 @@ def _lighting(rng: np.random.Generator, light: int, h: int, w: int,
     # Twilight: a deep blue to purple sky lights the scene
     t = np.clip(yy[:horizon] / max(horizon, 1), 0, 1)[..., None]
     top, low = np.array([0.5, 0.1, 0.05]), np.array([0.45, 0.3, 0.55])
-    emission[:horizon] += ((1 - t) * top + t * low) * rng.uniform(1.5, 3.0)
+    sky = rng.uniform(0.6, 1.5)
+    emission[:horizon] += ((1 - t) * top + t * low) * sky
     illum = rng.uniform(0.5, 0.9) * (1.2 - 0.4 * yy / h)
     return dict(illumination=illum, exposure=(0.1, 0.25),
                 cast=np.array([1.15, 1.0, 0.8]), lamps_on=0.6)
@@ -142,8 +144,11 @@ def _sample_objects(rng: np.random.Generator, h: int, w: int, horizon: int,
         bw = min(size * np.sqrt(aspect), 0.9 * w)
         bh = min(bw / aspect, 0.95 * h)
         bw, bh = max(4, int(bh * aspect)), max(4, int(bh))
-        x0 = int(rng.uniform(-0.2 * bw, w - 0.8 * bw))
-        bottom = rng.uniform(min(horizon + 0.3 * bh, h), h + 0.15 * bh)
+        # a few objects are cut by the image border (their boxes reach
+        # outside, as some ExDark boxes do)
+        cut = 0.2 if rng.uniform() < TRUNCATED_PROB else 0.0
+        x0 = int(rng.uniform(-cut * bw, w - (1 - cut) * bw))
+        bottom = rng.uniform(min(horizon + 0.3 * bh, h), h + cut * bh)
         y0 = int(max(bottom - bh, -0.2 * bh))
         albedo, mask, lamps = draw(rng, bh, bw)
         objects.append(

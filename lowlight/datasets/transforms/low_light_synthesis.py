@@ -56,7 +56,8 @@ def sample_low_light_params(rng: np.random.Generator,
 
     def log_uniform(low_high):
         low, high = low_high
-        return float(np.exp(rng.uniform(np.log(low), np.log(high))))
+        value = np.exp(rng.uniform(np.log(low), np.log(high)))
+        return float(np.clip(value, low, high))
 
     cast = [1.0, 1.0, 1.0]
     if rng.uniform() < color_cast_prob:

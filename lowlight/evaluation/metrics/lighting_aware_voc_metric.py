@@ -36,8 +36,6 @@ def default_out_dir() -> Optional[str]:
     Returns:
         str | None: The work dir, or None outside a Runner (no log file).
     """
-    if not MMLogger.check_instance_created('mmengine'):
-        return None
     logger = MMLogger.get_current_instance()
     for handler in logger.handlers:
         if isinstance(handler, logging.FileHandler):
