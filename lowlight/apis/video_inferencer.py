@@ -136,8 +136,8 @@ class VideoInferencer:
                  cfg_options: Optional[Dict] = None) -> None:
         if batch_size < 1 or queue_size < 1:
             raise ValueError('batch_size and queue_size must be >= 1')
-        self.config_name = str(config) if not isinstance(config, Config) \
-            else config.filename
+        self.config_name = config.filename if isinstance(
+            config, Config) else str(Path(config).resolve())
         self.checkpoint = checkpoint
         self.model = init_detector(
             str(config) if isinstance(config, Path) else config,
