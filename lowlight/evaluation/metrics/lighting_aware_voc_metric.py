@@ -1,7 +1,6 @@
 """VOC AP@0.5 overall, per class, per lighting type and indoor/outdoor."""
 import contextlib
 import io
-import logging
 import os.path as osp
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence
@@ -36,11 +35,10 @@ def default_out_dir() -> Optional[str]:
     Returns:
         str | None: The work dir, or None outside a Runner (no log file).
     """
-    logger = MMLogger.get_current_instance()
-    for handler in logger.handlers:
-        if isinstance(handler, logging.FileHandler):
-            return osp.dirname(osp.dirname(handler.baseFilename))
-    return None
+    log_file = MMLogger.get_current_instance().log_file
+    if log_file is None:
+        return None
+    return osp.dirname(osp.dirname(osp.abspath(log_file)))
 
 
 @METRICS.register_module()
