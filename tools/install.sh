@@ -39,28 +39,25 @@ PIP=("$PY" -m pip --disable-pip-version-check)
 "$PY" -c 'import sys; assert sys.version_info >= (3, 9), sys.version' \
   || { echo "[install] Python >= 3.9 is needed, found $("$PY" -V)"; false; }
 
-step "build tools (setuptools>=77,<82, wheel, ninja)" \
-  "check network access to PyPI; setuptools must stay < 82 (no pkg_resources after that)"
-"${PIP[@]}" install -q 'setuptools>=77,<82' wheel ninja
-
 step "torch" \
   "set LOWLIGHT_TORCH to a torch requirement that exists for your machine (and LOWLIGHT_TORCH_INDEX for its index)"
-if "$PY" -c 'import torch' 2>/dev/null; then
-  echo "[install] keeping installed torch $("$PY" -c 'import torch; print(torch.__version__)')"
+if TORCH_FOUND=$("$PY" -c 'from importlib.metadata import version; print(version("torch"))' 2>/dev/null); then
+  echo "[install] keeping installed torch $TORCH_FOUND"
 else
   TORCH_ARGS=("$TORCH_REQ")
   [ -n "${LOWLIGHT_TORCH_INDEX:-}" ] && TORCH_ARGS+=(--extra-index-url "$LOWLIGHT_TORCH_INDEX")
   "${PIP[@]}" install -q "${TORCH_ARGS[@]}"
 fi
 
-step "packages the mmcv build imports (numpy, opencv-python, addict, yapf, packaging, pillow, pyyaml)" \
-  "check network access to PyPI"
-"${PIP[@]}" install -q numpy opencv-python addict yapf packaging pillow pyyaml
+step "build tools and what the mmcv build imports (setuptools>=77,<82, wheel, ninja, numpy, opencv-python, addict, yapf, packaging, pillow, pyyaml)" \
+  "check network access to PyPI; setuptools must stay < 82 (no pkg_resources after that)"
+"${PIP[@]}" install -q 'setuptools>=77,<82' wheel ninja numpy opencv-python \
+  addict yapf packaging pillow pyyaml
 
-step "mmcv 2.1.0 with compiled ops (first build: 10-16 minutes on 2 cores)" \
+step "mmcv 2.1.0 with compiled ops (first build: 10-20 minutes on 2 cores)" \
   "a C++ compiler and the Python headers are needed (Debian: apt-get install build-essential python3-dev); see the build log above"
-if "$PY" -c 'import mmcv, mmcv.ops; assert mmcv.__version__ == "2.1.0"' 2>/dev/null; then
-  echo "[install] mmcv 2.1.0 with ops already installed"
+if [ "$("$PY" -c 'from importlib.metadata import version; print(version("mmcv"))' 2>/dev/null)" = "2.1.0" ]; then
+  echo "[install] mmcv 2.1.0 already installed (its ops are checked below)"
 else
   MMCV_WITH_OPS=1 "${PIP[@]}" install --no-build-isolation 'mmcv==2.1.0'
 fi
@@ -69,8 +66,8 @@ step "mmengine, mmdet 3.3.0, albumentations, test tools and lowlight (editable)"
   "check network access to PyPI; see pip's message above"
 "${PIP[@]}" install -q --no-build-isolation -e "$ROOT[tests]"
 
-step "check compiled mmcv ops on CPU (nms, DCNv2 forward and backward)" \
-  "mmcv was built against another torch: run 'pip uninstall -y mmcv' in the venv, then this script again with pip's --no-cache-dir (PIP_NO_CACHE_DIR=1)"
+step "check compiled mmcv ops on CPU (nms, DCNv2 forward and backward) and import lowlight" \
+  "if mmcv.ops failed, mmcv was built against another torch: run '$PY -m pip uninstall -y mmcv', then PIP_NO_CACHE_DIR=1 bash tools/install.sh"
 "$PY" - <<'PYCHECK'
 import torch
 from mmcv.ops import ModulatedDeformConv2dPack, nms
@@ -82,10 +79,9 @@ x = torch.randn(1, 4, 8, 8, requires_grad=True)
 dcn(x).sum().backward()
 assert x.grad is not None and torch.isfinite(x.grad).all()
 print('[install] mmcv.ops OK: nms and ModulatedDeformConv2d (DCNv2) forward/backward on CPU')
+import lowlight
+print(f'[install] lowlight {lowlight.__version__} OK in {lowlight.__file__}')
 PYCHECK
-
-step "check lowlight imports and registers its modules" "see the error above"
-"$PY" -c 'import lowlight; print(f"[install] lowlight {lowlight.__version__} OK in {lowlight.__file__}")'
 
 trap - ERR
 printf '\n[install] done. Activate with: source %s/bin/activate\n' "$VENV"
