@@ -12,10 +12,10 @@ with 2 if the input cannot be read at all.
 """
 import argparse
 import sys
-import time
 
-from lowlight.datasets.converters import (ConversionError, convert_darkface,
-                                          format_darkface_summary)
+from lowlight.datasets.converters import (convert_darkface,
+                                          format_darkface_summary,
+                                          run_conversion)
 
 
 def parse_args(argv=None):
@@ -40,24 +40,11 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    start = time.perf_counter()
-    try:
-        result = convert_darkface(args.raw_root, args.out_dir,
-                                  num_val=args.num_val, seed=args.seed,
-                                  img_dir=args.img_dir,
-                                  label_dir=args.label_dir,
-                                  data_root=args.data_root)
-    except ConversionError as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 2
-    print(format_darkface_summary(result))
-    print(f'converted in {time.perf_counter() - start:.1f} s')
-    if result['report'].skipped and not args.skip_bad:
-        print(f'error: {len(result["report"].skipped)} file(s) skipped '
-              'because of bad input (see above); pass --skip-bad to accept',
-              file=sys.stderr)
-        return 1
-    return 0
+    return run_conversion(
+        convert_darkface, format_darkface_summary, args.skip_bad,
+        raw_root=args.raw_root, out_dir=args.out_dir,
+        num_val=args.num_val, seed=args.seed, img_dir=args.img_dir,
+        label_dir=args.label_dir, data_root=args.data_root)
 
 
 if __name__ == '__main__':

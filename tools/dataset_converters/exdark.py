@@ -17,10 +17,10 @@ conversion check. Exits with 1 if a file had to be skipped (unless
 """
 import argparse
 import sys
-import time
 
-from lowlight.datasets.converters import (ConversionError, convert_exdark,
-                                          format_exdark_summary)
+from lowlight.datasets.converters import (convert_exdark,
+                                          format_exdark_summary,
+                                          run_conversion)
 
 
 def parse_args(argv=None):
@@ -50,24 +50,12 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    start = time.perf_counter()
-    try:
-        result = convert_exdark(args.raw_root, args.out_dir,
-                                split=args.split, seed=args.seed,
-                                img_dir=args.img_dir, ann_dir=args.ann_dir,
-                                class_list=args.class_list,
-                                data_root=args.data_root)
-    except ConversionError as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 2
-    print(format_exdark_summary(result))
-    print(f'converted in {time.perf_counter() - start:.1f} s')
-    if result['report'].skipped and not args.skip_bad:
-        print(f'error: {len(result["report"].skipped)} file(s) skipped '
-              'because of bad input (see above); pass --skip-bad to accept',
-              file=sys.stderr)
-        return 1
-    return 0
+    return run_conversion(
+        convert_exdark, format_exdark_summary, args.skip_bad,
+        raw_root=args.raw_root, out_dir=args.out_dir,
+        split=args.split, seed=args.seed, img_dir=args.img_dir,
+        ann_dir=args.ann_dir, class_list=args.class_list,
+        data_root=args.data_root)
 
 
 if __name__ == '__main__':

@@ -59,19 +59,9 @@ val_dataloader = dict(
         pipeline=test_pipeline,
         backend_args=backend_args))
 test_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
+    val_dataloader,
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='annotations/exdark_test.json',
-        data_prefix=dict(img=''),
-        test_mode=True,
-        pipeline=test_pipeline,
-        backend_args=backend_args))
+        val_dataloader['dataset'], ann_file='annotations/exdark_test.json'))
 # VOC AP@0.5 (area mode) overall, per class, per lighting type and
 # indoor/outdoor, plus recall; the breakdown JSON goes to the work dir.
 val_evaluator = dict(type='LightingAwareVOCMetric', iou_thr=0.5,

@@ -6,78 +6,30 @@
 # 400 train / 100 val / 200 test images of 320x240; classes Bicycle, Bottle,
 # Car, Chair, People (the model keeps all 12 ExDark classes); lighting types
 # Low, Ambient, Single, Strong, Window, Twilight.
-# (custom_imports and default_scope come from ../default_runtime.py: a key
-# defined in two bases of one config is an error in mmengine)
+# Everything else (dataset type, annotation files, meta keys with the
+# lighting fields, the lighting-aware evaluator) as in exdark_official.py.
+_base_ = './exdark_official.py'
 
-dataset_type = 'ExDarkDataset'
 data_root = 'data/night_sample/'
-backend_args = None
-# mmdet's default meta keys plus the ExDark image fields; the lighting-aware
-# metric reads 'light' and 'in_out' from each data sample.
-meta_keys = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor',
-             'flip', 'flip_direction', 'light', 'light_name', 'in_out',
-             'image_class')
 img_scale = (320, 320)
 
 train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='LoadImageFromFile', backend_args=None),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(type='Resize', scale=img_scale, keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs', meta_keys=meta_keys)
+    dict(type='PackDetInputs', meta_keys={{_base_.meta_keys}})
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='LoadImageFromFile', backend_args=None),
     dict(type='Resize', scale=img_scale, keep_ratio=True),
     # after Resize: the metric compares with boxes in original coordinates
     dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='PackDetInputs', meta_keys=meta_keys)
+    dict(type='PackDetInputs', meta_keys={{_base_.meta_keys}})
 ]
 train_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    batch_sampler=dict(type='AspectRatioBatchSampler'),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='annotations/exdark_train.json',
-        data_prefix=dict(img=''),
-        filter_cfg=dict(filter_empty_gt=True, min_size=4),
-        pipeline=train_pipeline,
-        backend_args=backend_args))
+    dataset=dict(data_root=data_root, pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='annotations/exdark_val.json',
-        data_prefix=dict(img=''),
-        test_mode=True,
-        pipeline=test_pipeline,
-        backend_args=backend_args))
+    dataset=dict(data_root=data_root, pipeline=test_pipeline))
 test_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='annotations/exdark_test.json',
-        data_prefix=dict(img=''),
-        test_mode=True,
-        pipeline=test_pipeline,
-        backend_args=backend_args))
-# VOC AP@0.5 (area mode) overall, per class, per lighting type and
-# indoor/outdoor, plus recall; the breakdown JSON goes to the work dir.
-val_evaluator = dict(type='LightingAwareVOCMetric', iou_thr=0.5,
-                     out_name='lighting_eval_val.json')
-test_evaluator = dict(type='LightingAwareVOCMetric', iou_thr=0.5,
-                      out_name='lighting_eval_test.json')
+    dataset=dict(data_root=data_root, pipeline=test_pipeline))
