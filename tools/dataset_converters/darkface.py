@@ -10,31 +10,21 @@ RAW_ROOT holds ``image/<n>.png`` and ``label/<n>.txt``. Writes
 counts. Exits with 1 if a file had to be skipped (unless ``--skip-bad``),
 with 2 if the input cannot be read at all.
 """
-import argparse
 import sys
 
 from lowlight.datasets.converters import (convert_darkface,
                                           format_darkface_summary,
-                                          run_conversion)
+                                          converter_parser, run_conversion)
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Convert raw DARK FACE to COCO json (seeded train/val '
-        'split).')
-    parser.add_argument('raw_root', help='folder with image/ and label/')
-    parser.add_argument('out_dir', help='annotations/ is written here')
+    parser = converter_parser(
+        'Convert raw DARK FACE to COCO json (seeded train/val split).',
+        'folder with image/ and label/')
     parser.add_argument('--img-dir', help='default: RAW_ROOT/image')
     parser.add_argument('--label-dir', help='default: RAW_ROOT/label')
-    parser.add_argument('--data-root', help='file_name in the output is '
-                        'relative to this folder (default: RAW_ROOT)')
     parser.add_argument('--num-val', type=int, default=500,
                         help='images in the val split (default: 500)')
-    parser.add_argument('--seed', type=int, default=0,
-                        help='seed of the split (default: 0)')
-    parser.add_argument('--skip-bad', action='store_true',
-                        help='exit 0 even if files with bad input were '
-                        'skipped')
     return parser.parse_args(argv)
 
 

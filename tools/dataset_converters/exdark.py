@@ -15,36 +15,26 @@ and an anomaly report, and prints per-split per-class box counts and the
 conversion check. Exits with 1 if a file had to be skipped (unless
 ``--skip-bad``), with 2 if the input cannot be read at all.
 """
-import argparse
 import sys
 
 from lowlight.datasets.converters import (convert_exdark,
                                           format_exdark_summary,
-                                          run_conversion)
+                                          converter_parser, run_conversion)
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Convert raw ExDark to COCO json (official or random '
-        '80/20 split).')
-    parser.add_argument('raw_root', help='folder with the official '
-                        'downloads')
-    parser.add_argument('out_dir', help='annotations/ is written here')
+    parser = converter_parser(
+        'Convert raw ExDark to COCO json (official or random 80/20 split; '
+        '--seed picks the random split).', 'folder with the official '
+        'downloads')
     parser.add_argument('--img-dir', help='image folder with class '
                         'sub-folders (default: RAW_ROOT/ExDark)')
     parser.add_argument('--ann-dir', help='annotation folder (default: '
                         'RAW_ROOT/ExDark_Annno)')
     parser.add_argument('--class-list', help='image list (default: '
                         'RAW_ROOT/imageclasslist.txt)')
-    parser.add_argument('--data-root', help='file_name in the output is '
-                        'relative to this folder (default: RAW_ROOT)')
     parser.add_argument('--split', choices=('official', 'random-80-20'),
                         default='official')
-    parser.add_argument('--seed', type=int, default=0,
-                        help='seed of the random 80/20 split')
-    parser.add_argument('--skip-bad', action='store_true',
-                        help='exit 0 even if files with bad input were '
-                        'skipped')
     return parser.parse_args(argv)
 
 

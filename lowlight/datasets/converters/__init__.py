@@ -1,5 +1,5 @@
 """Converters from raw dataset downloads to COCO json."""
-from .cli import run_conversion
+from .cli import converter_parser, run_conversion
 from .darkface import convert_darkface
 from .darkface import format_summary as format_darkface_summary
 from .exdark import convert_exdark
@@ -8,6 +8,6 @@ from .report import BadInputError, ConversionError, ConversionReport
 
 __all__ = [
     'BadInputError', 'ConversionError', 'ConversionReport',
-    'convert_darkface', 'convert_exdark', 'format_darkface_summary',
-    'format_exdark_summary', 'run_conversion'
+    'convert_darkface', 'convert_exdark', 'converter_parser',
+    'format_darkface_summary', 'format_exdark_summary', 'run_conversion'
 ]

@@ -1,9 +1,27 @@
 """Shared ending of the converter command lines: summary and exit code."""
+import argparse
 import sys
 import time
 from typing import Callable, Dict
 
 from .report import ConversionError
+
+
+def converter_parser(description: str,
+                     raw_root_help: str) -> argparse.ArgumentParser:
+    """Arguments every converter takes: ``RAW_ROOT OUT_DIR [--data-root]
+    [--seed] [--skip-bad]``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument('raw_root', help=raw_root_help)
+    parser.add_argument('out_dir', help='annotations/ is written here')
+    parser.add_argument('--data-root', help='file_name in the output is '
+                        'relative to this folder (default: RAW_ROOT)')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of the split (default: 0)')
+    parser.add_argument('--skip-bad', action='store_true',
+                        help='exit 0 even if files with bad input were '
+                        'skipped')
+    return parser
 
 
 def run_conversion(convert: Callable[..., Dict],
