@@ -31,7 +31,8 @@ def runner(t2_model, make_item, tmp_path):
 
 
 def _images(tmp_path):
-    return sorted(p.name for p in (tmp_path / 'vis_image').glob('*.png'))
+    folder = tmp_path / 'vis_data' / 'vis_image'
+    return sorted(p.name for p in folder.glob('*.png'))
 
 
 def test_logs_panels_of_fixed_images(runner, tmp_path):
@@ -44,7 +45,8 @@ def test_logs_panels_of_fixed_images(runner, tmp_path):
         'decomposition_night_0_7.png', 'decomposition_night_1_7.png'
     ]
     panel = cv2.imread(
-        str(tmp_path / 'vis_image' / 'decomposition_night_0_7.png'))
+        str(tmp_path / 'vis_data' / 'vis_image' /
+                    'decomposition_night_0_7.png'))
     assert panel.shape == (64 + TITLE, 4 * 96 + SCALE, 3)
     runner.iter = 20
     hook.after_val_epoch(runner, {})

@@ -8,10 +8,13 @@ Example::
         configs/t2/<config>.py work_dirs/<config>/epoch_12.pth \\
         data/night_sample/ExDark/Car/*.png --out-dir work_dirs/vis
 
-The checkpoint is loaded by mmdet's ``init_detector`` (torch's safe
-``weights_only=True`` loader). Images are read and resized by the config's
-test pipeline; panels are drawn at that size. A folder argument stands for
-the images directly inside it.
+The checkpoint is read by ``lowlight.engine.load_checkpoint_safely``
+(torch's ``weights_only=True`` loader only). mmdet's ``init_detector`` is not
+used: it reads ``config.model.backbone``, which a ``LowLightDetector`` config
+does not have (its backbone is under ``model.detector``). Class names come
+from the checkpoint's ``meta.dataset_meta``. Images are read and resized by
+the config's test pipeline; panels are drawn at that size. A folder argument
+stands for the images directly inside it.
 """
 import argparse
 import os
@@ -19,13 +22,14 @@ import os.path as osp
 import sys
 
 import cv2
-from mmengine.config import DictAction
-from mmengine.dataset import Compose
-
-from mmdet.apis import init_detector
+from mmdet.registry import MODELS
 from mmdet.utils import get_test_pipeline_cfg
+from mmengine.config import Config, DictAction
+from mmengine.dataset import Compose
+from mmengine.registry import init_default_scope
+from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
-import lowlight  # noqa: F401  (registers lowlight's modules)
+from lowlight.engine import load_checkpoint_safely
 from lowlight.visualization import render_decomposition_panels
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff',
@@ -72,6 +76,26 @@ def expand_images(paths):
     return images
 
 
+def init_model(config, checkpoint, device='cpu', cfg_options=None):
+    """Build the config's model and load a checkpoint safely.
+
+    Returns:
+        nn.Module: the model in eval mode on ``device``, with ``cfg`` and
+        ``dataset_meta`` (from the checkpoint's meta; empty if absent).
+    """
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmdet'))
+    model = MODELS.build(cfg.model)
+    ckpt = load_checkpoint_safely(checkpoint)
+    _load_checkpoint_to_model(model, ckpt)
+    meta = ckpt.get('meta', {}).get('dataset_meta', {})
+    model.dataset_meta = {k.lower(): v for k, v in meta.items()}
+    model.cfg = cfg
+    return model.to(device).eval()
+
+
 def write_png(path, panel_rgb):
     """Encode a panel to PNG under a temporary name, then rename it."""
     ok, buffer = cv2.imencode('.png', cv2.cvtColor(panel_rgb,
@@ -87,8 +111,8 @@ def write_png(path, panel_rgb):
 def main(argv=None):
     args = parse_args(argv)
     images = expand_images(args.images)
-    model = init_detector(args.config, args.checkpoint, device=args.device,
-                          cfg_options=args.cfg_options)
+    model = init_model(args.config, args.checkpoint, args.device,
+                       args.cfg_options)
     pipeline = Compose(get_test_pipeline_cfg(model.cfg))
     os.makedirs(args.out_dir, exist_ok=True)
     failed, used = [], set()
