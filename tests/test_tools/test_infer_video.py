@@ -1,11 +1,14 @@
 """tools/infer_video.py end to end: exit codes, and resume after SIGKILL."""
 import json
+import os
+import runpy
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 sys.path.insert(0, str(Path(__file__).parents[1] / 'test_apis'))
 from _video_fixtures import (make_detector, make_video,  # noqa: E402
@@ -37,13 +40,30 @@ def detector(tmp_path_factory):
     return make_detector(tmp_path_factory.mktemp('model'))
 
 
-def _tool(args, **kwargs):
-    return subprocess.run([sys.executable, str(TOOL)] + args,
-                          cwd=REPO,
-                          capture_output=True,
-                          text=True,
-                          timeout=600,
-                          **kwargs)
+@pytest.fixture(autouse=True)
+def single_torch_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+# tiny models run far faster on one thread on a shared 2-core machine
+ENV = dict(os.environ, OMP_NUM_THREADS='1')
+
+
+def _run(command):
+    return subprocess.run(
+        command,
+        cwd=REPO,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=600)
+
+
+def _tool(args):
+    return _run([sys.executable, str(TOOL)] + args)
 
 
 def test_cli_exit_code_and_manifest(detector, tmp_path):
@@ -66,9 +86,19 @@ def test_cli_exit_code_and_manifest(detector, tmp_path):
             }
     assert len(read_jsonl(out / 'in' / 'good.mp4' / 'detections.jsonl')) == 4
 
-    result = _tool([*detector, str(tmp_path / 'missing'), '--out-dir',
-                    str(out)])
-    assert result.returncode == 2 and 'input not found' in result.stderr
+
+
+def test_cli_bad_arguments_exit_code_2(detector, tmp_path, capsys):
+    main = runpy.run_path(str(TOOL))['main']
+    out = str(tmp_path / 'out')
+    assert main([*detector, str(tmp_path / 'missing'), '--out-dir', out]) == 2
+    assert 'input not found' in capsys.readouterr().err
+    make_video(tmp_path / 'a.mp4', num_frames=2)
+    args = [*detector, str(tmp_path / 'a.mp4'), '--out-dir', out]
+    assert main(args + ['--shard', '2/2']) == 2
+    assert 'index is 0-based' in capsys.readouterr().err
+    assert main(args + ['--stride', '0', '--no-progress']) == 2
+    assert main(args + ['--max-frames', '1', '--no-progress']) == 0
 
 
 def test_resume_after_sigkill_matches_uninterrupted_run(detector, tmp_path):
@@ -82,11 +112,7 @@ def test_resume_after_sigkill_matches_uninterrupted_run(detector, tmp_path):
     script = KILLER.replace('KILL_AFTER', '12').replace(
         'TOOL', repr(str(TOOL))).replace(
             'ARGS', repr(args + ['--out-dir', str(killed)]))
-    result = subprocess.run([sys.executable, '-c', script],
-                            cwd=REPO,
-                            capture_output=True,
-                            text=True,
-                            timeout=600)
+    result = _run([sys.executable, '-c', script])
     assert result.returncode == -signal.SIGKILL, result.stderr
 
     # a.mp4 finished; b.mp4 was cut after 4 frames: only temporary names
