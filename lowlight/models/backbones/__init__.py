@@ -1,1 +1,4 @@
-"""lowlight.models.backbones."""
+"""Backbones: illumination guidance around any mmdet backbone."""
+from .illumination_guided_backbone import IlluminationGuidedBackbone
+
+__all__ = ['IlluminationGuidedBackbone']

@@ -1,0 +1,270 @@
+"""LowLightDetector: T2's decomposition-and-aggregation around any detector.
+
+The wrapper owns an enhancer and any mmdet detector (single- or two-stage).
+It replaces feature extraction only:
+
+    I in [0, 1] -> enhancer -> (R, L) -> normalise R -> backbone(R, L)
+    -> neck(s) -> the inner detector's own loss / predict / _forward
+
+The inner detector's ``extract_feat`` is replaced by a pass-through at
+construction, so its ``loss``, ``predict`` and ``_forward`` receive the
+features computed here as their ``batch_inputs`` and run their heads (RPN,
+RoI head, dense head, ...) unchanged. No subclass per detector family.
+"""
+import copy
+from typing import Optional, Sequence, Tuple, Union
+
+import torch
+from mmdet.models.detectors import BaseDetector
+from mmdet.registry import MODELS
+from mmdet.structures import OptSampleList, SampleList
+from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
+from mmengine.logging import print_log
+from torch import Tensor
+
+from ..backbones import IlluminationGuidedBackbone
+from ..enhancers import Decomposition
+from ..enhancers.base import valid_mask
+
+MODES = ('joint', 'frozen', 'preprocess', 'none')
+IMAGENET_RGB_MEAN = (123.675, 116.28, 103.53)
+IMAGENET_RGB_STD = (58.395, 57.12, 57.375)
+
+
+def _features_passthrough(features: Tuple[Tensor, ...]) -> Tuple[Tensor, ...]:
+    """Stands in for the inner detector's ``extract_feat``."""
+    return features
+
+
+@MODELS.register_module()
+class LowLightDetector(BaseDetector):
+    """Enhancer + (illumination-guided) detector, trained jointly.
+
+    Modes (config only):
+
+    * ``'joint'`` (T2): the enhancer is trained by the detection loss and by
+      its own unsupervised losses; ``L`` guides an
+      :class:`IlluminationGuidedBackbone`.
+    * ``'frozen'``: as ``'joint'`` but the enhancer is fixed (no gradient,
+      eval mode, no enhancer losses), e.g. a pretrained decomposer.
+    * ``'preprocess'``: the frozen enhancer only produces ``R`` for the
+      detector; ``L`` is not used (a guided backbone runs unmodulated). The
+      "enhancer as pre-processing" baseline T2 argues against.
+    * ``'none'``: no enhancer is built; the detector sees the input image
+      through the same code path (the plain baseline).
+
+    The data preprocessor must give RGB in [0, 1]
+    (``DetDataPreprocessor(mean=[0, 0, 0], std=[255, 255, 255],
+    bgr_to_rgb=True)``); the inner detector's own ``data_preprocessor`` is
+    ignored. ``R`` (or the image, in ``'none'`` mode) is normalised as
+    ``(255 * R - detector_mean) / detector_std`` and the padding is set to
+    0 afterwards, exactly what a plain mmdet detector with
+    ``DetDataPreprocessor(mean=detector_mean, std=detector_std)`` sees. Use
+    ImageNet RGB statistics (the default) for ResNet-style backbones and
+    ``mean=[0, 0, 0], std=[255, 255, 255]`` for DarkNet (mmdet's YOLOv3).
+
+    Args:
+        detector (dict): config of any mmdet detector (``YOLOV3``,
+            ``RetinaNet``, ``FasterRCNN``, ``TOOD``, ...) whose
+            ``extract_feat`` is backbone then optional neck. Its backbone may
+            be an :class:`IlluminationGuidedBackbone`, its neck a list ending
+            with a ``SemanticAggregationNeck``.
+        enhancer (dict, optional): config of a decomposer (e.g.
+            ``RetinexDecomposer``). Required unless ``mode='none'``, where it
+            is ignored.
+        mode (str): one of ``'joint'``, ``'frozen'``, ``'preprocess'``,
+            ``'none'``. Defaults to ``'joint'``.
+        detector_mean (Sequence[float]): RGB mean (0-255 scale) of the
+            backbone. Defaults to ImageNet.
+        detector_std (Sequence[float]): RGB std (0-255 scale) of the
+            backbone. Defaults to ImageNet.
+        enhancer_loss_weight (float): factor on every enhancer loss (in
+            ``'joint'`` mode); they are reported as ``enh_<name>``.
+            Defaults to 1.0.
+        data_preprocessor (dict, optional): the outer data preprocessor.
+        init_cfg (dict or list[dict], optional): initialisation config.
+    """
+
+    def __init__(self,
+                 detector: ConfigType,
+                 enhancer: OptConfigType = None,
+                 mode: str = 'joint',
+                 detector_mean: Sequence[float] = IMAGENET_RGB_MEAN,
+                 detector_std: Sequence[float] = IMAGENET_RGB_STD,
+                 enhancer_loss_weight: float = 1.0,
+                 data_preprocessor: OptConfigType = None,
+                 init_cfg: OptMultiConfig = None) -> None:
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if mode not in MODES:
+            raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
+        if mode != 'none' and enhancer is None:
+            raise ValueError(f'mode={mode!r} needs an enhancer config; use '
+                             "mode='none' for the plain detector")
+        if len(detector_mean) != 3 or len(detector_std) != 3:
+            raise ValueError('detector_mean and detector_std need 3 (RGB) '
+                             'values each')
+        self.mode = mode
+        self.enhancer_loss_weight = enhancer_loss_weight
+        detector = copy.deepcopy(detector)
+        if detector.pop('data_preprocessor', None) is not None:
+            print_log(
+                'LowLightDetector ignores the inner detector\'s '
+                'data_preprocessor; images are normalised with '
+                'detector_mean/detector_std',
+                logger='current')
+        self.detector = MODELS.build(detector)
+        self.detector.extract_feat = _features_passthrough
+        self.enhancer = MODELS.build(enhancer) if mode != 'none' else None
+        if mode in ('frozen', 'preprocess'):
+            self.enhancer.requires_grad_(False)
+        self.register_buffer(
+            'detector_mean',
+            self._as_rgb_buffer(detector_mean),
+            persistent=False)
+        self.register_buffer(
+            'detector_std',
+            self._as_rgb_buffer(detector_std),
+            persistent=False)
+
+    @staticmethod
+    def _as_rgb_buffer(values: Sequence[float]) -> Tensor:
+        return torch.tensor(values, dtype=torch.float32).view(1, 3, 1, 1)
+
+    @property
+    def uses_guidance(self) -> bool:
+        """Whether ``L`` is passed to an illumination-guided backbone."""
+        return self.mode in ('joint', 'frozen') and isinstance(
+            self.detector.backbone, IlluminationGuidedBackbone)
+
+    def train(self, mode: bool = True) -> 'LowLightDetector':
+        """Keep a frozen enhancer in eval mode (its norm statistics fixed)."""
+        super().train(mode)
+        if self.enhancer is not None and self.mode != 'joint':
+            self.enhancer.eval()
+        return self
+
+    @staticmethod
+    def _img_shapes(
+        batch_data_samples: OptSampleList
+    ) -> Optional[Sequence[Tuple[int, int]]]:
+        if batch_data_samples is None:
+            return None
+        return [sample.metainfo['img_shape'] for sample in batch_data_samples]
+
+    def decompose(self,
+                  batch_inputs: Tensor,
+                  batch_data_samples: OptSampleList = None) -> Decomposition:
+        """Decomposition (R, L) of a batch, e.g. for visualisation.
+
+        Args:
+            batch_inputs (Tensor): (N, 3, H, W) RGB in [0, 1], as given by
+                the data preprocessor.
+            batch_data_samples (list[DetDataSample], optional): their
+                ``img_shape`` keeps the padding out of the real image area.
+
+        Returns:
+            Decomposition: reflectance (N, 3, H, W), illumination
+            (N, C_L, H, W).
+        """
+        if self.enhancer is None:
+            raise RuntimeError("LowLightDetector in mode='none' has no "
+                               'enhancer, so there is no decomposition')
+        return self.enhancer(batch_inputs,
+                             self._img_shapes(batch_data_samples))
+
+    def _extract(
+        self,
+        batch_inputs: Tensor,
+        batch_data_samples: OptSampleList = None
+    ) -> Tuple[Tuple[Tensor, ...], Optional[Decomposition]]:
+        """Features for the inner detector's heads, and the decomposition.
+
+        Returns:
+            tuple: the neck outputs (tuple of (N, C, h, w) maps) and the
+            decomposition (None in ``'none'`` mode).
+        """
+        img_shapes = self._img_shapes(batch_data_samples)
+        if self.enhancer is None:
+            decomposition = None
+            image = batch_inputs
+        elif self.mode == 'joint':
+            decomposition = self.enhancer(batch_inputs, img_shapes)
+            image = decomposition.reflectance
+        else:
+            with torch.no_grad():
+                decomposition = self.enhancer(batch_inputs, img_shapes)
+            image = decomposition.reflectance
+        x = (image * 255 - self.detector_mean) / self.detector_std
+        x = x * valid_mask(x, img_shapes)
+        if self.uses_guidance:
+            feats = self.detector.backbone(x, decomposition.illumination)
+        else:
+            feats = self.detector.backbone(x)
+        if self.detector.with_neck:
+            feats = self.detector.neck(feats)
+        return feats, decomposition
+
+    def extract_feat(
+            self,
+            batch_inputs: Tensor,
+            batch_data_samples: OptSampleList = None) -> Tuple[Tensor, ...]:
+        """Enhancer, normalisation, (guided) backbone and neck(s).
+
+        Args:
+            batch_inputs (Tensor): (N, 3, H, W) RGB in [0, 1].
+            batch_data_samples (list[DetDataSample], optional): for the
+                image shapes of a padded batch.
+
+        Returns:
+            tuple[Tensor]: multi-level features for the inner detector's
+            head(s).
+        """
+        return self._extract(batch_inputs, batch_data_samples)[0]
+
+    def loss(self, batch_inputs: Tensor,
+             batch_data_samples: SampleList) -> Union[dict, tuple]:
+        """Detector losses plus (in ``'joint'`` mode) weighted enhancer losses
+        named ``enh_<name>``.
+
+        Args:
+            batch_inputs (Tensor): (N, 3, H, W) RGB in [0, 1].
+            batch_data_samples (list[DetDataSample]): with ground truth.
+
+        Returns:
+            dict[str, Tensor]: all losses.
+        """
+        feats, decomposition = self._extract(batch_inputs, batch_data_samples)
+        losses = self.detector.loss(feats, batch_data_samples)
+        if self.mode == 'joint':
+            enhancer_losses = self.enhancer.loss(
+                batch_inputs, decomposition,
+                self._img_shapes(batch_data_samples))
+            for name, value in enhancer_losses.items():
+                losses[f'enh_{name}'] = self.enhancer_loss_weight * value
+        return losses
+
+    def predict(self,
+                batch_inputs: Tensor,
+                batch_data_samples: SampleList,
+                rescale: bool = True) -> SampleList:
+        """Detections, in original image coordinates if ``rescale``.
+
+        Args:
+            batch_inputs (Tensor): (N, 3, H, W) RGB in [0, 1].
+            batch_data_samples (list[DetDataSample]): with metainfo.
+            rescale (bool): map boxes back to the original image size.
+
+        Returns:
+            list[DetDataSample]: with ``pred_instances``.
+        """
+        feats = self.extract_feat(batch_inputs, batch_data_samples)
+        return self.detector.predict(
+            feats, batch_data_samples, rescale=rescale)
+
+    def _forward(self,
+                 batch_inputs: Tensor,
+                 batch_data_samples: OptSampleList = None) -> tuple:
+        """Raw head outputs, no post-processing."""
+        feats = self.extract_feat(batch_inputs, batch_data_samples)
+        return self.detector._forward(feats, batch_data_samples)

@@ -1,0 +1,268 @@
+"""RetinexDecomposer: T2's Scene Decomposition Module (our design).
+
+Built in the spirit of SCI (Ma et al., "Toward Fast, Flexible, and Robust
+Low-Light Image Enhancement", CVPR 2022), from its published equations:
+
+* a weight-shared illumination estimator ``H`` refines a stage input
+  ``v^t`` into the illumination ``x^t = clip(v^t + H(v^t), eps, 1)``
+  (residual illumination learning);
+* a self-calibration module ``K`` maps the stage reflectance
+  ``z^t = y / x^t`` back to the next stage input ``v^{t+1} = y + K(z^t)``;
+* the unsupervised loss sums, over the stages, a fidelity term
+  ``||x^t - v^t||^2`` and an edge-aware smoothness term on ``x^t``.
+
+Only the first stage's estimator runs at inference (weight sharing makes the
+later stages' outputs converge to it), so the calibration module is used
+only by :meth:`RetinexDecomposer.compute_loss` during training.
+"""
+from typing import Dict, List, Tuple
+
+import torch
+import torch.nn as nn
+from mmcv.cnn import ConvModule
+from mmdet.registry import MODELS
+from mmdet.utils import ConfigType, OptMultiConfig
+from torch import Tensor
+
+from .base import BaseDecomposer, Decomposition
+from .losses import exposure_loss
+
+
+def _conv_stack(in_channels: int, out_channels: int, feat_channels: int,
+                num_blocks: int, norm_cfg: ConfigType,
+                act_cfg: ConfigType) -> nn.Sequential:
+    """3x3 conv stem, ``num_blocks`` conv-norm-act blocks, 3x3 conv out.
+
+    All convolutions replicate-pad, so image borders are not darkened by
+    zero padding.
+    """
+    layers = [
+        ConvModule(
+            in_channels,
+            feat_channels,
+            3,
+            padding=1,
+            padding_mode='replicate',
+            act_cfg=act_cfg)
+    ]
+    layers += [
+        ConvModule(
+            feat_channels,
+            feat_channels,
+            3,
+            padding=1,
+            padding_mode='replicate',
+            norm_cfg=norm_cfg,
+            act_cfg=act_cfg) for _ in range(num_blocks)
+    ]
+    layers.append(
+        ConvModule(
+            feat_channels,
+            out_channels,
+            3,
+            padding=1,
+            padding_mode='replicate',
+            act_cfg=None))
+    return nn.Sequential(*layers)
+
+
+def _rgb_to_yuv(img: Tensor) -> Tensor:
+    """(N, 3, H, W) RGB to YUV (BT.601)."""
+    r, g, b = img.unbind(1)
+    y = 0.299 * r + 0.587 * g + 0.114 * b
+    return torch.stack([y, 0.492 * (b - y), 0.877 * (r - y)], dim=1)
+
+
+@MODELS.register_module()
+class RetinexDecomposer(BaseDecomposer):
+    """Scene Decomposition Module: SCI-style Retinex decomposition.
+
+    At inference: ``L = clip(p(I) + H(I), eps, 1)`` and
+    ``R = clip(I / L, 0, 1)``, where ``p`` is the identity for a 3-channel
+    illumination and the channel maximum (the usual Retinex initial
+    estimate) for a 1-channel one. With the defaults ``H`` has 3 feature
+    channels and one block: 173 parameters at inference.
+
+    Losses (each weight from the config; a weight of 0 drops the term):
+
+    * ``loss_fidelity``: mean over stages of ``|| L^t - p(v^t) ||^2``.
+    * ``loss_smooth``: mean over stages of the edge-aware smoothness
+      ``sum_j w_ij |L^t_i - L^t_j|`` over the neighbours ``j`` of each pixel
+      ``i`` within ``smooth_radius``, with
+      ``w_ij = exp(-||yuv(I_i) - yuv(I_j)||^2 / (2 sigma^2))``.
+    * ``loss_exposure`` (our addition): ``|| avgpool(mean_c R) - E ||^2``
+      over ``exposure_patch`` patches. Why: fidelity + smoothness alone are
+      minimised by ``L`` ~ a smoothed ``max_c I``, which makes the local
+      mean of ``R`` close to 1 everywhere; in joint training the detector
+      loss can then push ``L`` down freely, saturating ``R`` (clipped at 1,
+      no gradient) and amplifying noise in dark flat areas. Pinning the
+      local brightness of ``R`` at a well-exposed level (``E = 0.6`` as in
+      Zero-DCE) keeps the decomposition in a useful range.
+
+    Args:
+        illumination_channels (int): 1 (grey illumination) or 3.
+            Defaults to 1.
+        num_stages (int): stages of the weight-shared estimator unrolled in
+            training (SCI uses 3). Defaults to 3.
+        feat_channels (int): width of the estimator. Defaults to 3.
+        num_blocks (int): conv-norm-act blocks of the estimator.
+            Defaults to 1.
+        calib_channels (int): width of the self-calibration module.
+            Defaults to 16.
+        calib_blocks (int): blocks of the self-calibration module.
+            Defaults to 3.
+        eps (float): lower bound of the illumination. Defaults to 1e-3.
+        fidelity_weight (float): weight of ``loss_fidelity``. Defaults to 1.
+        smooth_weight (float): weight of ``loss_smooth``. Defaults to 1.
+        exposure_weight (float): weight of ``loss_exposure``.
+            Defaults to 0.5.
+        smooth_radius (int): neighbourhood radius of the smoothness term.
+            Defaults to 2 (a 5x5 window, as in SCI).
+        smooth_sigma (float): colour bandwidth of the edge weights.
+            Defaults to 0.1.
+        exposure_level (float): target local brightness ``E``.
+            Defaults to 0.6.
+        exposure_patch (int): patch size of the exposure term.
+            Defaults to 16.
+        norm_cfg (dict): norm layer of the blocks. Defaults to BN.
+        act_cfg (dict): activation. Defaults to ReLU.
+        init_cfg (dict or list[dict], optional): e.g.
+            ``dict(type='Pretrained', checkpoint=PATH, prefix='enhancer.')``.
+    """
+
+    def __init__(self,
+                 illumination_channels: int = 1,
+                 num_stages: int = 3,
+                 feat_channels: int = 3,
+                 num_blocks: int = 1,
+                 calib_channels: int = 16,
+                 calib_blocks: int = 3,
+                 eps: float = 1e-3,
+                 fidelity_weight: float = 1.0,
+                 smooth_weight: float = 1.0,
+                 exposure_weight: float = 0.5,
+                 smooth_radius: int = 2,
+                 smooth_sigma: float = 0.1,
+                 exposure_level: float = 0.6,
+                 exposure_patch: int = 16,
+                 norm_cfg: ConfigType = dict(type='BN'),
+                 act_cfg: ConfigType = dict(type='ReLU'),
+                 init_cfg: OptMultiConfig = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if illumination_channels not in (1, 3):
+            raise ValueError('illumination_channels must be 1 or 3, got '
+                             f'{illumination_channels}')
+        if num_stages < 1:
+            raise ValueError(f'num_stages must be >= 1, got {num_stages}')
+        if smooth_radius < 1:
+            raise ValueError(
+                f'smooth_radius must be >= 1, got {smooth_radius}')
+        self.illumination_channels = illumination_channels
+        self.num_stages = num_stages
+        self.eps = eps
+        self.fidelity_weight = fidelity_weight
+        self.smooth_weight = smooth_weight
+        self.exposure_weight = exposure_weight
+        self.smooth_sigma = smooth_sigma
+        self.exposure_level = exposure_level
+        self.exposure_patch = exposure_patch
+        self.smooth_offsets = self._half_window(smooth_radius)
+        self.estimator = _conv_stack(illumination_channels,
+                                     illumination_channels, feat_channels,
+                                     num_blocks, norm_cfg, act_cfg)
+        # Used only by the training losses (stages after the first).
+        self.calibrator = (
+            _conv_stack(3, 3, calib_channels, calib_blocks, norm_cfg, act_cfg)
+            if num_stages > 1 else None)
+
+    @staticmethod
+    def _half_window(radius: int) -> List[Tuple[int, int]]:
+        """Offsets (dy, dx) of half a (2r+1)^2 window: each pair once."""
+        return [(dy, dx) for dy in range(0, radius + 1)
+                for dx in range(-radius, radius + 1) if dy > 0 or dx > 0]
+
+    def _prior(self, img: Tensor) -> Tensor:
+        """Initial illumination estimate p(I): (N, C_L, H, W)."""
+        if self.illumination_channels == 1:
+            return img.amax(dim=1, keepdim=True)
+        return img
+
+    def _illumination(self, stage_input: Tensor) -> Tensor:
+        """One stage of the weight-shared estimator: (N, C_L, H, W)."""
+        prior = self._prior(stage_input)
+        return (prior + self.estimator(prior)).clamp(self.eps, 1.0)
+
+    def _reflectance(self, img: Tensor, illumination: Tensor) -> Tensor:
+        return (img / illumination).clamp(0.0, 1.0)
+
+    def decompose(self, img: Tensor) -> Decomposition:
+        """See :meth:`BaseDecomposer.decompose`."""
+        illumination = self._illumination(img)
+        return Decomposition(
+            self._reflectance(img, illumination), illumination)
+
+    def compute_loss(self, img: Tensor,
+                     decomposition: Decomposition) -> Dict[str, Tensor]:
+        """Fidelity, smoothness and exposure losses over all stages.
+
+        Stage 0 is the given decomposition (its input is ``img``); each later
+        stage's input comes from the self-calibration module.
+
+        Args:
+            img (Tensor): (N, 3, H, W) RGB in [0, 1].
+            decomposition (Decomposition): output of :meth:`decompose`.
+
+        Returns:
+            dict[str, Tensor]: ``loss_fidelity``, ``loss_smooth`` and
+            ``loss_exposure`` (terms with weight 0 are left out).
+        """
+        stage_inputs = [img]
+        illuminations = [decomposition.illumination]
+        for _ in range(1, self.num_stages):
+            calibration = self.calibrator(
+                self._reflectance(img, illuminations[-1]))
+            stage_inputs.append((img + calibration).clamp(0.0, 1.0))
+            illuminations.append(self._illumination(stage_inputs[-1]))
+        losses = {}
+        if self.fidelity_weight:
+            fidelity = sum(((ill - self._prior(inp))**2).mean()
+                           for ill, inp in zip(illuminations, stage_inputs))
+            losses['loss_fidelity'] = (
+                self.fidelity_weight * fidelity / self.num_stages)
+        if self.smooth_weight:
+            edge_weights = self._edge_weights(img)
+            smooth = sum(
+                self._smoothness(ill, edge_weights) for ill in illuminations)
+            losses['loss_smooth'] = (
+                self.smooth_weight * smooth / self.num_stages)
+        if self.exposure_weight:
+            losses['loss_exposure'] = self.exposure_weight * exposure_loss(
+                decomposition.reflectance, self.exposure_level,
+                self.exposure_patch)
+        return losses
+
+    def _shifted_pairs(self, x: Tensor, dy: int,
+                       dx: int) -> Tuple[Tensor, Tensor]:
+        """Pixels ``x_i`` and their neighbours ``x_{i + (dy, dx)}``."""
+        h, w = x.shape[-2:]
+        x0, x1 = max(0, -dx), w - max(0, dx)
+        return (x[..., 0:h - dy, x0:x1], x[..., dy:h, x0 + dx:x1 + dx])
+
+    def _edge_weights(self, img: Tensor) -> List[Tensor]:
+        """Edge-aware weights w_ij, one (N, 1, h', w') map per offset."""
+        yuv = _rgb_to_yuv(img)
+        weights = []
+        for dy, dx in self.smooth_offsets:
+            a, b = self._shifted_pairs(yuv, dy, dx)
+            dist = ((a - b)**2).sum(dim=1, keepdim=True)
+            weights.append(torch.exp(-dist / (2 * self.smooth_sigma**2)))
+        return weights
+
+    def _smoothness(self, illumination: Tensor,
+                    edge_weights: List[Tensor]) -> Tensor:
+        """Mean over pixels of sum_j w_ij |L_i - L_j| (each pair once)."""
+        total = illumination.new_zeros(())
+        for (dy, dx), weight in zip(self.smooth_offsets, edge_weights):
+            a, b = self._shifted_pairs(illumination, dy, dx)
+            total = total + (weight * (a - b).abs()).mean()
+        return total

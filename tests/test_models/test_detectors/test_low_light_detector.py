@@ -1,0 +1,213 @@
+import copy
+from pathlib import Path
+
+import pytest
+import torch
+from mmdet.registry import MODELS
+from mmdet.testing import demo_mm_inputs
+from mmengine.config import Config
+from mmengine.logging import MessageHub
+from mmengine.registry import init_default_scope
+
+import lowlight  # noqa: F401
+from lowlight.models.detectors import LowLightDetector
+
+CONFIG_DIR = Path(__file__).parents[3] / 'configs' / '_base_' / 'models'
+SHAPES = [(3, 96, 128), (3, 128, 64)]  # differently sized images
+
+
+@pytest.fixture(autouse=True)
+def mmdet_scope():
+    init_default_scope('mmdet')
+
+
+def _model_cfg(name, **overrides):
+    cfg = Config.fromfile(str(CONFIG_DIR / f'{name}.py')).model
+    cfg.update(overrides)
+    return cfg
+
+
+def _build(cfg, seed=0):
+    torch.manual_seed(seed)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    return model
+
+
+def _light_cfg(**overrides):
+    """The light YOLOv3-MobileNetV2 T2 model, shrunk for tests."""
+    return _model_cfg('t2_yolov3_mobilenetv2', **overrides)
+
+
+def _batch(model, shapes=SHAPES, seed=0, num_items=None):
+    torch.manual_seed(seed)
+    packed = demo_mm_inputs(
+        batch_size=len(shapes),
+        image_shapes=shapes,
+        num_classes=12,
+        num_items=num_items)
+    data = model.data_preprocessor(packed, True)
+    return data['inputs'], data['data_samples']
+
+
+@pytest.mark.parametrize('name', [
+    't2_yolov3_d53', 't2_faster-rcnn_r50-dcnv2_fpn',
+    't2_retinanet_r50-dcnv2_fpn', 't2_tood_r50_fpn'
+])
+def test_loss_backward_predict_for_every_family(name):
+    MessageHub.get_current_instance().update_info('epoch', 0)  # for TOOD
+    model = _build(_model_cfg(name))
+    assert isinstance(model, LowLightDetector)
+    inputs, samples = _batch(model, num_items=[2, 3])
+    losses = model.loss(inputs, samples)
+    enh = {k for k in losses if k.startswith('enh_')}
+    assert enh == {'enh_loss_fidelity', 'enh_loss_smooth', 'enh_loss_exposure'}
+    assert len(set(losses) - enh) >= 2  # the detector's own losses
+    total, _ = model.parse_losses(losses)
+    assert torch.isfinite(total)
+    total.backward()
+    assert model.enhancer.estimator[0].conv.weight.grad.abs().sum() > 0
+    model.eval()
+    with torch.no_grad():
+        results = model.predict(inputs, samples)
+    assert len(results) == 2
+    for result, shape in zip(results, SHAPES):
+        boxes = result.pred_instances.bboxes
+        assert boxes.ndim == 2 and boxes.shape[1] == 4
+        assert len(result.pred_instances.scores) == len(boxes)
+        assert result.metainfo['img_shape'] == shape[1:]
+
+
+def _detection_loss(model, inputs, samples):
+    losses = model.loss(inputs, samples)
+    det = {k: v for k, v in losses.items() if not k.startswith('enh_')}
+    return model.parse_losses(det)[0], losses
+
+
+def _enhancer_grads(model):
+    return [p.grad for p in model.enhancer.parameters()]
+
+
+def test_joint_mode_detection_gradients_reach_the_enhancer():
+    model = _build(_light_cfg())
+    inputs, samples = _batch(model)
+    det_loss, losses = _detection_loss(model, inputs, samples)
+    assert any(k.startswith('enh_') for k in losses)
+    det_loss.backward()
+    grads = _enhancer_grads(model)
+    assert grads[0] is not None and grads[0].abs().sum() > 0
+    # the guidance heads learn from the detection loss too
+    heads = model.detector.backbone.heads
+    assert all(h.weight.grad.abs().sum() > 0 for h in heads)
+
+
+@pytest.mark.parametrize('mode', ['frozen', 'preprocess'])
+def test_frozen_modes_keep_the_enhancer_fixed(mode):
+    model = _build(_light_cfg(mode=mode))
+    model.train()
+    assert not model.enhancer.training  # norm statistics stay fixed
+    inputs, samples = _batch(model)
+    det_loss, losses = _detection_loss(model, inputs, samples)
+    assert not any(k.startswith('enh_') for k in losses)
+    det_loss.backward()
+    assert all(g is None for g in _enhancer_grads(model))
+    heads = model.detector.backbone.heads
+    if mode == 'frozen':
+        assert model.uses_guidance
+        assert all(h.weight.grad.abs().sum() > 0 for h in heads)
+    else:  # plain pre-processing: L is not used at all
+        assert not model.uses_guidance
+        assert all(h.weight.grad is None for h in heads)
+
+
+def test_none_mode_equals_the_plain_mmdet_detector():
+    cfg = _light_cfg(mode='none')
+    det_cfg = copy.deepcopy(cfg.detector)
+    det_cfg.backbone = det_cfg.backbone.backbone
+    det_cfg.neck = det_cfg.neck[0]
+    cfg.detector = det_cfg
+    wrapped = _build(cfg)
+    assert wrapped.enhancer is None
+    with pytest.raises(RuntimeError, match="mode='none'"):
+        wrapped.decompose(torch.rand(1, 3, 32, 32))
+    plain_cfg = copy.deepcopy(det_cfg)
+    plain_cfg.data_preprocessor = dict(
+        type='DetDataPreprocessor',
+        mean=cfg.detector_mean,
+        std=cfg.detector_std,
+        bgr_to_rgb=True,
+        pad_size_divisor=32)
+    plain = MODELS.build(plain_cfg)
+    plain.load_state_dict(wrapped.detector.state_dict())
+    wrapped.eval(), plain.eval()
+    torch.manual_seed(3)
+    packed = demo_mm_inputs(batch_size=2, image_shapes=SHAPES, num_classes=12)
+    with torch.no_grad():
+        ours_in = wrapped.data_preprocessor(copy.deepcopy(packed), False)
+        theirs_in = plain.data_preprocessor(packed, False)
+        ours = wrapped._forward(ours_in['inputs'], ours_in['data_samples'])
+        theirs = plain._forward(theirs_in['inputs'], theirs_in['data_samples'])
+    for a_level, b_level in zip(ours, theirs):
+        for a, b in zip(a_level, b_level):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+
+
+def test_enhancer_losses_are_prefixed_and_weighted():
+    inputs = samples = None
+    losses = {}
+    for weight in (1.0, 3.0):
+        model = _build(_light_cfg(enhancer_loss_weight=weight))
+        if inputs is None:
+            inputs, samples = _batch(model)
+        losses[weight] = model.loss(inputs, samples)
+    for key in ('enh_loss_fidelity', 'enh_loss_smooth', 'enh_loss_exposure'):
+        torch.testing.assert_close(losses[3.0][key], 3 * losses[1.0][key])
+
+
+def test_decompose_ignores_padding_of_differently_sized_images():
+    model = _build(_light_cfg()).eval()
+    inputs, samples = _batch(model)
+    assert inputs.shape[-2:] == (128, 128)  # padded batch
+    with torch.no_grad():
+        batch = model.decompose(inputs, samples)
+        h, w = samples[1].metainfo['img_shape']
+        alone = model.decompose(inputs[1:2, :, :h, :w])
+    torch.testing.assert_close(
+        batch.illumination[1:2, :, :h, :w],
+        alone.illumination,
+        rtol=0,
+        atol=1e-6)
+    torch.testing.assert_close(
+        batch.reflectance[1:2, :, :h, :w],
+        alone.reflectance,
+        rtol=0,
+        atol=1e-6)
+
+
+def test_predict_returns_boxes_in_original_image_coordinates():
+    model = _build(_light_cfg())
+    model.detector.bbox_head.test_cfg.score_thr = 0.0
+    model.detector.bbox_head.test_cfg.conf_thr = 0.0
+    model.eval()
+    inputs, samples = _batch(model, shapes=[(3, 96, 128)])
+    samples[0].set_metainfo(
+        dict(scale_factor=(0.5, 0.25), ori_shape=(384, 256)))
+    with torch.no_grad():
+        scaled = model.predict(inputs, copy.deepcopy(samples))[0]
+        raw = model.predict(inputs, copy.deepcopy(samples), rescale=False)[0]
+    assert len(raw.pred_instances) > 0
+    factor = torch.tensor([0.5, 0.25, 0.5, 0.25])
+    torch.testing.assert_close(scaled.pred_instances.bboxes,
+                               raw.pred_instances.bboxes / factor)
+
+
+def test_works_with_zero_dce_and_bad_configs():
+    cfg = _light_cfg(enhancer=dict(type='ZeroDCEDecomposer', feat_channels=8))
+    model = _build(cfg)
+    inputs, samples = _batch(model)
+    losses = model.loss(inputs, samples)
+    assert 'enh_loss_curve_tv' in losses
+    with pytest.raises(ValueError, match='mode'):
+        MODELS.build(_light_cfg(mode='cascade'))
+    with pytest.raises(ValueError, match='needs an enhancer'):
+        MODELS.build(_light_cfg(enhancer=None))
