@@ -28,11 +28,12 @@ TRUNCATED_PROB = 0.08
 
 
 def _background(rng: np.random.Generator, h: int, w: int, indoor: bool,
-                emission: np.ndarray) -> Tuple[np.ndarray, int]:
+                emission: np.ndarray) -> Tuple[np.ndarray, int, np.ndarray]:
     """Albedo of the backdrop; lit windows go into ``emission``.
 
     Returns:
-        tuple: albedo (float32, (h, w, 3)) and the horizon / floor row.
+        tuple: albedo (float32, (h, w, 3)), the horizon / floor row, and a
+        copy of the bare wall / sky before anything was painted on it.
     """
     horizon = int(h * rng.uniform(0.3, 0.55))
     albedo = np.empty((h, w, 3), np.float32)
@@ -42,6 +43,7 @@ def _background(rng: np.random.Generator, h: int, w: int, indoor: bool,
     albedo[:horizon] = upper
     albedo[horizon:] = lower
     albedo *= (0.7 + 0.6 * smooth_texture(rng, h, w, 12))[..., None]
+    bare = albedo.copy()
     if indoor:
         for _ in range(rng.integers(1, 4)):  # shelves, frames, cupboards
             x0, x1 = sorted(rng.uniform(0, w, 2))
@@ -63,7 +65,7 @@ def _background(rng: np.random.Generator, h: int, w: int, indoor: bool,
         for x in range(int(rng.uniform(0, 40)), w, 48):  # lane marks
             y = int(h * 0.85)
             cv2.line(albedo, (x, y), (x + 20, y), (0.7, 0.7, 0.7), 2)
-    return albedo, horizon
+    return albedo, horizon, bare
 
 
 def _lighting(rng: np.random.Generator, light: int, h: int, w: int,
@@ -74,8 +76,9 @@ def _lighting(rng: np.random.Generator, light: int, h: int, w: int,
 
     Returns:
         dict: ``illumination`` (float32, (h, w)), ``exposure`` (range),
-        ``cast`` (BGR gains) and ``lamps_on`` (probability that head- and
-        tail-lights shine).
+        ``cast`` (BGR gains), ``lamps_on`` (probability that head- and
+        tail-lights shine) and, for Twilight, ``sky`` (radiance of the bare
+        sky, float32, (h, w, 3)).
     """
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     if light == 1:  # Low: everything dim, no visible source
@@ -121,11 +124,11 @@ def _lighting(rng: np.random.Generator, light: int, h: int, w: int,
     # Twilight: a deep blue to purple sky lights the scene
     t = np.clip(yy[:horizon] / max(horizon, 1), 0, 1)[..., None]
     top, low = np.array([0.5, 0.1, 0.05]), np.array([0.45, 0.3, 0.55])
-    sky = rng.uniform(0.6, 1.5)
-    emission[:horizon] += ((1 - t) * top + t * low) * sky
+    sky = np.zeros((h, w, 3), np.float32)
+    sky[:horizon] = ((1 - t) * top + t * low) * rng.uniform(0.6, 1.5)
     illum = rng.uniform(0.5, 0.9) * (1.2 - 0.4 * yy / h)
     return dict(illumination=illum, exposure=(0.1, 0.25),
-                cast=np.array([1.15, 1.0, 0.8]), lamps_on=0.6)
+                cast=np.array([1.15, 1.0, 0.8]), lamps_on=0.6, sky=sky)
 
 
 def _sample_objects(rng: np.random.Generator, h: int, w: int, horizon: int,
@@ -220,7 +223,7 @@ def render_scene(rng: np.random.Generator, height: int, width: int,
     """
     h, w = height, width
     emission = np.zeros((h, w, 3), np.float32)
-    albedo, horizon = _background(rng, h, w, indoor, emission)
+    albedo, horizon, bare = _background(rng, h, w, indoor, emission)
     draw_clutter(rng, albedo, int(rng.integers(4, 12)))
     objects = [] if empty else _sample_objects(rng, h, w, horizon, primary,
                                                indoor)
@@ -236,23 +239,30 @@ def render_scene(rng: np.random.Generator, height: int, width: int,
                         0, 0, 360, 255, -1)
     objects = _resolve_occlusion(objects, occluder, h, w)
     setting = _lighting(rng, light, h, w, horizon, emission)
-    boxes = []
+    boxes, covered = [], occluder > 0
     for obj in objects:
         canvas_win, patch_win = _window(obj, h, w)
         region = albedo[canvas_win]
         keep = obj['mask'][patch_win] > 0
         region[keep] = obj['albedo'][patch_win][keep]
+        covered |= obj['labels']
         ys, xs = np.nonzero(obj['mask'])
         boxes.append((obj['name'], obj['x0'] + int(xs.min()),
                       obj['y0'] + int(ys.min()), obj['x0'] + int(xs.max()) +
                       1, obj['y0'] + int(ys.max()) + 1))
+    albedo[occluder > 0] = random_color(rng, 0.02, 0.2)
+    # background light sources and the sky are hidden behind what stands in
+    # front of them; the objects' own lamps are added afterwards
+    emission[covered] = 0
+    if 'sky' in setting:
+        emission += setting['sky'] * np.all(albedo == bare, axis=2)[..., None]
+    for obj in objects:
         if rng.uniform() < setting['lamps_on']:
             for lx, ly, radius, color in obj['lamps']:
                 cx, cy = int(obj['x0'] + lx), int(obj['y0'] + ly)
                 if 0 <= cy < h and 0 <= cx < w and obj['labels'][cy, cx]:
                     cv2.circle(emission, (cx, cy), max(1, int(radius)),
                                tuple(20.0 * c for c in color[::-1]), -1)
-    albedo[occluder > 0] = random_color(rng, 0.02, 0.2)
     glow = cv2.GaussianBlur(emission, (0, 0), 0.02 * w)
     radiance = albedo * setting['illumination'][..., None] + emission + glow
     params = sample_low_light_params(
