@@ -139,11 +139,14 @@ class VideoInferencer:
         self.config_name = config.filename if isinstance(
             config, Config) else str(Path(config).resolve())
         self.checkpoint = checkpoint
+        # cfg_options is never None here: with None, init_detector reads
+        # config.model.backbone, which wrappers such as LowLightDetector
+        # (backbone inside model.detector) do not have.
         self.model = init_detector(
             str(config) if isinstance(config, Path) else config,
             checkpoint,
             device=device,
-            cfg_options=cfg_options)
+            cfg_options=cfg_options or {})
         self.batch_size = batch_size
         self.score_thr = score_thr
         self.queue_size = queue_size
@@ -152,7 +155,11 @@ class VideoInferencer:
         self.pipeline = Compose(pipeline_cfg)
         self.class_names = tuple(self.model.dataset_meta['classes'])
         palette = self.model.dataset_meta.get('palette') or 'random'
-        self.colors = [(b, g, r) for r, g, b in get_palette(
+        if not isinstance(palette, str) and len(palette) < len(
+                self.class_names):
+            palette = 'random'  # e.g. COCO classes with a dataset palette
+        # plain ints in BGR order: OpenCV 5 rejects numpy integer colours
+        self.colors = [(int(b), int(g), int(r)) for r, g, b in get_palette(
             palette, len(self.class_names))]
 
     # -- single batches -------------------------------------------------
@@ -502,10 +509,10 @@ class VideoInferencer:
             bar.update(task, total=total + job.frames - job.expected)
         if reason:
             bar.console.print(
-                f'FAILED {job.item.path} ({job.frames} frames kept): '
-                f'{reason}',
-                style='red',
-                markup=False)
+                Text(
+                    f'FAILED {job.item.path} ({job.frames} frames kept): '
+                    f'{reason}',
+                    style='red'))
 
 
 def _count_frames(item: VideoInput, stride: int,

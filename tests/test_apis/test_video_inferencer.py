@@ -261,3 +261,18 @@ def test_show_decomposition(detector, tmp_path):
     expected = frame.max(axis=2)
     got = side[1][:, 96:192].mean(axis=2)
     assert np.abs(got - expected).mean() < 12
+
+
+def test_palette_shorter_than_classes_falls_back_to_random(detector, tmp_path):
+    inferencer = VideoInferencer(
+        *detector,
+        score_thr=0.0,
+        cfg_options={'test_dataloader.dataset.metainfo.palette': [(9, 9, 9)]})
+    assert len(inferencer.colors) == len(CLASSES)
+    assert all(type(c) is int for color in inferencer.colors for c in color)
+    video = make_video(tmp_path / 'v.mp4', num_frames=2)
+    summary = inferencer.run([str(video)],
+                             tmp_path / 'out',
+                             save_video=True,
+                             progress=False)
+    assert summary['done'] == 1
