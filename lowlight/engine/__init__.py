@@ -1,1 +1,14 @@
-"""lowlight.engine."""
+"""Training glue: safe checkpoints, the runner, hooks and image checks."""
+from .checkpoint import (CheckpointLoadError, load_checkpoint_safely,
+                         restore_history_buffers, to_weights_only)
+from .hooks import (FiniteLossHook, NonFiniteLossError,
+                    WeightsOnlyCheckpointHook)
+from .image_check import DatasetImageError, check_dataset_images
+from .runner import LowLightRunner
+
+__all__ = [
+    'CheckpointLoadError', 'load_checkpoint_safely', 'restore_history_buffers',
+    'to_weights_only', 'FiniteLossHook', 'NonFiniteLossError',
+    'WeightsOnlyCheckpointHook', 'DatasetImageError', 'check_dataset_images',
+    'LowLightRunner'
+]

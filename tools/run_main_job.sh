@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The main job: T2 trained from scratch on the embedded night sample, then
+# evaluated on its test split (AP@0.5 overall, per class, per lighting type).
+#   bash tools/install.sh && bash tools/run_main_job.sh
+# About 12-15 minutes on 2 CPU cores. Outputs: data/night_sample/ (the
+# generated sample) and work_dirs/<config>/ (log, checkpoint, results JSON).
+# Environment: PYTHON (default .venv/bin/python), CONFIG (default: the T2
+# sample config), WORK_DIR (default work_dirs/<config stem>).
+# Re-running resumes an interrupted training from its latest checkpoint.
+set -Eeuo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
+CONFIG=${CONFIG:-configs/t2/t2_yolov3_mobilenetv2_1xb16-256-8e_night-sample.py}
+STEM=$(basename "$CONFIG" .py)
+WORK_DIR=${WORK_DIR:-work_dirs/$STEM}
+DATA=data/night_sample
+START=$(date +%s)
+
+STEP="start"
+step() {
+  STEP="$1"
+  printf '\n[main job] step %s  (%s, %ds elapsed)\n' "$1" "$(date +%H:%M:%S)" \
+    $(( $(date +%s) - START ))
+}
+trap 'printf "\n[main job] FAILED at step: %s (see the messages above)\n" "$STEP" >&2' ERR
+
+if [ ! -x "$PYTHON" ]; then
+  echo "[main job] $PYTHON not found: run 'bash tools/install.sh' first (or set PYTHON)" >&2
+  exit 1
+fi
+
+step "1/4: generate the embedded night sample (raw ExDark layout) in $DATA"
+"$PYTHON" tools/misc/make_night_sample.py "$DATA"
+
+step "2/4: convert it with the ExDark converter"
+"$PYTHON" tools/dataset_converters/exdark.py "$DATA" "$DATA"
+
+step "3/4: train $CONFIG (progress and ETA every 5 iterations)"
+RESUME=()
+if [ -f "$WORK_DIR/last_checkpoint" ]; then
+  RESUME=(--resume)
+  echo "[main job] resuming from $(cat "$WORK_DIR/last_checkpoint")"
+fi
+"$PYTHON" tools/train.py "$CONFIG" --work-dir "$WORK_DIR" "${RESUME[@]}"
+
+step "4/4: evaluate on the test split"
+CHECKPOINT=$(cat "$WORK_DIR/last_checkpoint")
+"$PYTHON" tools/test.py "$CONFIG" "$CHECKPOINT" --work-dir "$WORK_DIR/test"
+
+printf '\n[main job] done in %ds. Checkpoint: %s\n' $(( $(date +%s) - START )) "$CHECKPOINT"
+printf '[main job] results (JSON): %s\n' "$(ls -t "$WORK_DIR"/test/*/*.json "$WORK_DIR"/test/*.json 2>/dev/null | head -1)"

@@ -1,0 +1,130 @@
+"""Test (and evaluate) a detector checkpoint with a lowlight or mmdet config.
+
+Same command line as mmdet's ``tools/test.py``::
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out x.pkl]
+        [--show] [--show-dir DIR] [--tta] [--cfg-options k=v ...]
+        [--launcher {none,pytorch,slurm,mpi}]
+
+The checkpoint is loaded with ``torch.load(weights_only=True)`` only.
+"""
+import argparse
+import os
+import os.path as osp
+
+from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.registry import RUNNERS
+from mmdet.engine.hooks.utils import trigger_visualization_hook
+from mmdet.evaluation import DumpDetResults
+from mmdet.utils import setup_cache_size_limit_of_dynamo
+
+import lowlight  # noqa: F401  registers lowlight's modules
+
+#: Runner used when a config names none: loads checkpoints weights-only.
+DEFAULT_RUNNER = 'mmdet.LowLightRunner'
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    """Parse the command line (mmdet's test.py interface)."""
+    parser = argparse.ArgumentParser(description='Test (and eval) a model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--work-dir',
+        help='where metrics and logs go (default: work_dirs/<config>)')
+    parser.add_argument(
+        '--out', help='dump the raw predictions to this .pkl file')
+    parser.add_argument(
+        '--show', action='store_true', help='show predictions in a window')
+    parser.add_argument(
+        '--show-dir',
+        help='save images with predictions drawn, under '
+        'work_dir/<timestamp>/SHOW_DIR')
+    parser.add_argument(
+        '--wait-time', type=float, default=2, help='--show interval (s)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, xxx=yyy format')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher (tools/dist_test.sh uses pytorch)')
+    parser.add_argument(
+        '--tta', action='store_true', help='test-time flip augmentation')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
+        parser.error(f'--out must name a .pkl file, got {args.out}')
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def add_tta(cfg: Config) -> None:
+    """Wrap the model and test pipeline for horizontal-flip TTA."""
+    cfg.setdefault(
+        'tta_model',
+        dict(
+            type='DetTTAModel',
+            tta_cfg=dict(
+                nms=dict(type='nms', iou_threshold=0.5), max_per_img=100)))
+    if 'tta_pipeline' not in cfg:
+        dataset = cfg.test_dataloader.dataset
+        while 'dataset' in dataset:  # dataset wrappers
+            dataset = dataset.dataset
+        cfg.tta_pipeline = [
+            *dataset.pipeline[:-1],
+            dict(
+                type='TestTimeAug',
+                transforms=[[
+                    dict(type='RandomFlip', prob=1.),
+                    dict(type='RandomFlip', prob=0.)
+                ],
+                            [
+                                dict(
+                                    type='PackDetInputs',
+                                    meta_keys=('img_id', 'img_path',
+                                               'ori_shape', 'img_shape',
+                                               'scale_factor', 'flip',
+                                               'flip_direction'))
+                            ]])
+        ]
+    cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
+    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+
+
+def build_test_config(args: argparse.Namespace) -> Config:
+    """Load the config and apply the command-line options to it."""
+    cfg = Config.fromfile(args.config)
+    cfg.setdefault('runner_type', DEFAULT_RUNNER)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+    if args.show or args.show_dir:
+        cfg = trigger_visualization_hook(cfg, args)
+    if args.tta:
+        add_tta(cfg)
+    return cfg
+
+
+def main(argv=None) -> dict:
+    """Build the runner, test the checkpoint and return the metrics."""
+    args = parse_args(argv)
+    setup_cache_size_limit_of_dynamo()
+    runner = RUNNERS.build(build_test_config(args))
+    if args.out is not None:
+        runner.test_evaluator.metrics.append(
+            DumpDetResults(out_file_path=args.out))
+    return runner.test()
+
+
+if __name__ == '__main__':
+    main()
