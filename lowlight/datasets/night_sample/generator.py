@@ -28,7 +28,7 @@ from .scene import LIGHTS_INDOOR, LIGHTS_OUTDOOR, render_scene
 from .shapes import SHAPES
 
 #: bump when the rendering changes, so stale samples are regenerated
-SAMPLE_VERSION = 2
+SAMPLE_VERSION = 3
 NEGATIVE_PROB = 0.01
 EXTENSIONS = ('.jpg', ) * 6 + ('.JPG', '.jpeg', '.JPEG', '.png')
 INDOOR_PROB = {'Car': 0.0, 'Bicycle': 0.3, 'People': 0.5, 'Bottle': 0.8,

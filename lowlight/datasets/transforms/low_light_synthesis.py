@@ -18,6 +18,7 @@ dark parts of a real night photo look grainier than its lit parts.
 import zlib
 from typing import Dict, Optional, Sequence, Tuple
 
+import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
 
@@ -97,7 +98,9 @@ def darken_linear(linear: np.ndarray,
     signal = np.clip(signal, 0.0, 1.0).astype(np.float32)
     std = np.sqrt(params['shot_noise'] * signal + params['read_noise']**2)
     noisy = signal + std * rng.standard_normal(signal.shape, np.float32)
-    encoded = np.clip(noisy, 0.0, 1.0)**(1.0 / params['gamma'])
+    # cv2.pow is several times faster than ** and drops a channel axis of 1
+    encoded = cv2.pow(np.clip(noisy, 0.0, 1.0),
+                      1.0 / params['gamma']).reshape(noisy.shape)
     return np.rint(encoded * 255.0).astype(np.uint8)
 
 
@@ -119,7 +122,8 @@ def synthesize_low_light(img: np.ndarray, params: Dict,
     if gray:
         params = dict(params, color_cast=[float(np.mean(
             params['color_cast']))])
-    out = darken_linear(x**params['gamma'], params, rng)
+    out = darken_linear(
+        cv2.pow(x, params['gamma']).reshape(x.shape), params, rng)
     return out[..., 0] if gray else out
 
 
