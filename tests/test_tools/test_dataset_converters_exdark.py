@@ -210,3 +210,23 @@ def test_random_80_20_split_per_class_with_file_lists(tmp_path, capsys):
     other = convert_exdark(str(raw), str(tmp_path / 'other'),
                            split='random-80-20', seed=4)
     assert [i['file_name'] for i in other['splits']['test']] != test
+
+
+def test_misplaced_unlisted_and_orphan_files_are_reported(tmp_path):
+    raw = _quirky_tree(tmp_path / 'raw')
+    # listed as People but stored under Bicycle; an unlisted image; an
+    # annotation file without image
+    _image(raw / 'ExDark' / 'Bicycle' / 'd.jpg', 10, 10)
+    _image(raw / 'ExDark' / 'People' / 'stray.jpg', 10, 10)
+    _text(raw / 'ExDark_Annno' / 'People' / 'ghost.jpg.txt',
+          _bbgt('People 1 1 2 2'))
+    lines = (raw / 'imageclasslist.txt').read_text().splitlines()
+    _text(raw / 'imageclasslist.txt', lines + ['d.jpg 11 1 1 1'])
+    result = convert_exdark(str(raw), str(tmp_path / 'out'))
+    counts = result['report'].counts()
+    assert counts['image_in_other_class_folder'] == 1
+    assert counts['unlisted_image_ignored'] == 1
+    assert counts['unused_annotation_file'] == 1
+    names = [i['file_name'] for i in result['splits']['train']]
+    assert names == ['ExDark/car/b.png', 'ExDark/Bicycle/d.jpg']
+    assert not result['report'].skipped
