@@ -230,3 +230,15 @@ def test_misplaced_unlisted_and_orphan_files_are_reported(tmp_path):
     names = [i['file_name'] for i in result['splits']['train']]
     assert names == ['ExDark/car/b.png', 'ExDark/Bicycle/d.jpg']
     assert not result['report'].skipped
+
+
+def test_relative_raw_root_with_absolute_data_root(tmp_path, monkeypatch):
+    _quirky_tree(tmp_path / 'raw')
+    monkeypatch.chdir(tmp_path)
+    result = convert_exdark('raw', 'out', data_root=str(tmp_path))
+    names = sorted(i['file_name'] for s in result['splits'].values()
+                   for i in s)
+    assert names == ['raw/ExDark/Bicycle/c.jpeg', 'raw/ExDark/People/a.JPG',
+                     'raw/ExDark/car/b.png']
+    assert 'unlisted_image_ignored' not in result['report'].counts()
+    assert 'unused_annotation_file' not in result['report'].counts()

@@ -26,6 +26,11 @@ RANDOM_8020_IMAGES = {'train': 5896, 'test': 1467}
 CLASS_BY_LOWER = {name.lower(): i for i, name in enumerate(EXDARK_CLASSES)}
 
 
+def _key(path: str) -> str:
+    """Comparable form of a path, whatever relative form it was given in."""
+    return osp.normcase(osp.abspath(path))
+
+
 def parse_bbgt(path: str, report: ConversionReport
                ) -> List[Tuple[int, List[float], int]]:
     """Parse one ``bbGt`` annotation file.
@@ -257,7 +262,7 @@ class ExDarkConverter:
                     ann_path = resolve_inside(self.ann_dir,
                                               osp.basename(ann_folder.path),
                                               ann_name)
-                    used_anns.add(osp.normcase(ann_path))
+                    used_anns.add(_key(ann_path))
                     for obj_label, box, number in parse_bbgt(
                             ann_path, self.report):
                         clipped = clip_box(box, width, height, self.report,
@@ -282,19 +287,19 @@ class ExDarkConverter:
                          used_anns) -> None:
         """Images and annotation files that no list row refers to."""
         listed = {
-            osp.normcase(osp.join(self.data_root, r['file_name']))
+            _key(osp.join(self.data_root, r['file_name']))
             for r in records
         }
         for folder in img_folders.values():
             for name in folder:
                 path = osp.join(folder.path, name)
                 if (name.lower().endswith(IMAGE_EXTENSIONS)
-                        and osp.normcase(path) not in listed):
+                        and _key(path) not in listed):
                     self.report.anomaly('unlisted_image_ignored', path)
         for folder in ann_folders.values():
             for name in folder:
                 path = osp.join(folder.path, name)
-                if osp.normcase(path) not in used_anns:
+                if _key(path) not in used_anns:
                     self.report.anomaly('unused_annotation_file', path)
 
 
