@@ -108,8 +108,9 @@ def main(argv=None) -> int:
         print(f'error: {e}', file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print('interrupted; run the same command again to resume',
-              file=sys.stderr)
+        print(
+            'interrupted; run the same command again to resume',
+            file=sys.stderr)
         return 130
     return 1 if summary['failed'] else 0
 

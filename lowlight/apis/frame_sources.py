@@ -95,7 +95,7 @@ class VideoFileSource:
         variable frame rates are kept), else ``index / fps``."""
         time_ms = self._cap.get(cv2.CAP_PROP_POS_MSEC)
         if not math.isfinite(time_ms) or time_ms < 0 or (index > 0
-                                                          and time_ms <= 0):
+                                                         and time_ms <= 0):
             return index * 1000.0 / self.fps
         return time_ms
 

@@ -48,8 +48,8 @@ from .frame_sources import (Frame, FrameReadError, expected_frames,
                             open_source)
 from .video_inputs import (VideoInput, collect_inputs, parse_shard,
                            select_shard)
-from .video_manifest import (STATUS_FILE, RunManifest, make_entry,
-                             read_status, write_json_atomic)
+from .video_manifest import (STATUS_FILE, RunManifest, make_entry, read_status,
+                             write_json_atomic)
 from .video_outputs import FrameResult, VideoOutputs, clear_outputs
 
 
@@ -159,8 +159,10 @@ class VideoInferencer:
                 self.class_names):
             palette = 'random'  # e.g. COCO classes with a dataset palette
         # plain ints in BGR order: OpenCV 5 rejects numpy integer colours
-        self.colors = [(int(b), int(g), int(r)) for r, g, b in get_palette(
-            palette, len(self.class_names))]
+        self.colors = [
+            (int(b), int(g), int(r))
+            for r, g, b in get_palette(palette, len(self.class_names))
+        ]
 
     # -- single batches -------------------------------------------------
 
@@ -351,8 +353,8 @@ class VideoInferencer:
             f"{summary['seconds']:.1f} s; manifest: {manifest_path}")
         return dict(summary, manifest=str(manifest_path), failed=failed)
 
-    def _pipeline(self, jobs: List[_Job], options: Dict,
-                  manifest: RunManifest, bar: Progress, task) -> None:
+    def _pipeline(self, jobs: List[_Job], options: Dict, manifest: RunManifest,
+                  bar: Progress, task) -> None:
         """Decode thread -> model (this thread) -> writer thread."""
         stop = threading.Event()
         decoded = queue.Queue(maxsize=self.queue_size)
@@ -423,8 +425,7 @@ class VideoInferencer:
         try:
             source = open_source(job.item, options['fps'])
             job.total_frames = source.num_frames
-            _put(decoded, ('start', job, source.fps / options['stride']),
-                 stop)
+            _put(decoded, ('start', job, source.fps / options['stride']), stop)
             for frame in source.frames(options['stride'],
                                        options['max_frames']):
                 if job.error is not None:

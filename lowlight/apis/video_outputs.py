@@ -71,12 +71,13 @@ def clear_outputs(out_dir: Path) -> None:
                 path.unlink()
 
 
-def detection_record(result: FrameResult,
-                     class_names: Sequence[str]) -> Dict:
+def detection_record(result: FrameResult, class_names: Sequence[str]) -> Dict:
     """The JSON Lines record of one frame."""
     return {
-        'frame': int(result.index),
-        'time_ms': round(float(result.time_ms), 3),
+        'frame':
+        int(result.index),
+        'time_ms':
+        round(float(result.time_ms), 3),
         'detections': [{
             'bbox': [round(float(v), 2) for v in bbox],
             'score': round(float(score), 4),
@@ -105,8 +106,7 @@ def draw_detections(image: np.ndarray, result: FrameResult,
     size = max(canvas.shape[:2])
     thickness = max(1, round(size / 400))
     font_scale = max(0.35, size / 1600)
-    for bbox, score, label in zip(result.bboxes, result.scores,
-                                  result.labels):
+    for bbox, score, label in zip(result.bboxes, result.scores, result.labels):
         color = colors[int(label) % len(colors)]
         x1, y1, x2, y2 = (int(round(float(v))) for v in bbox)
         cv2.rectangle(canvas, (x1, y1), (x2, y2), color, thickness)
@@ -199,8 +199,7 @@ class VideoOutputs:
             self._annotated = _VideoFile(part_path(self._finals[-1]), fps)
         if show_decomposition:
             self._finals.append(out_dir / DECOMPOSITION_FILE)
-            self._decomposition = _VideoFile(
-                part_path(self._finals[-1]), fps)
+            self._decomposition = _VideoFile(part_path(self._finals[-1]), fps)
 
     def write(self, result: FrameResult) -> None:
         """Append one frame to every output."""

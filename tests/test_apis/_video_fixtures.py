@@ -115,8 +115,8 @@ def video_frames(num_frames: int,
         x = (5 + 7 * i) % max(1, width - 20)
         cv2.rectangle(frame, (x, height // 4), (x + 18, height // 4 + 14),
                       (40, 200, 240), -1)
-        cv2.circle(frame, (width - 1 - x, height * 2 // 3), 9,
-                   (200, 80, 60), -1)
+        cv2.circle(frame, (width - 1 - x, height * 2 // 3), 9, (200, 80, 60),
+                   -1)
         frames.append(
             cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if gray else frame)
     return frames
@@ -131,7 +131,10 @@ def make_video(path: Path,
     """Write a small video with OpenCV and check it reads back."""
     path.parent.mkdir(parents=True, exist_ok=True)
     writer = cv2.VideoWriter(
-        str(path), cv2.VideoWriter_fourcc(*fourcc), fps, size,
+        str(path),
+        cv2.VideoWriter_fourcc(*fourcc),
+        fps,
+        size,
         isColor=not gray)
     assert writer.isOpened(), path
     for frame in video_frames(num_frames, size, gray):
@@ -170,7 +173,8 @@ def manifest_statuses(manifest: dict) -> dict:
     return {e['output']: e['status'] for e in manifest['inputs']}
 
 
-def write_images(folder: Path, frames: Sequence[np.ndarray],
+def write_images(folder: Path,
+                 frames: Sequence[np.ndarray],
                  ext: str = '.png') -> List[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = []

@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 from _video_fixtures import make_video, video_frames, write_images
 
-from lowlight.apis import (FrameReadError, VideoInput, open_source,
-                           to_bgr)
+from lowlight.apis import (FrameReadError, VideoInput, open_source, to_bgr)
 
 
 def _video_input(path):
@@ -34,8 +33,8 @@ def test_video_frames_timestamps_stride_and_max_frames(tmp_path):
     frames, error = _read_all(_video_input(path))
     assert error is None
     assert [f.index for f in frames] == list(range(10))
-    assert [f.time_ms for f in frames] == pytest.approx(
-        [100.0 * i for i in range(10)])
+    assert [f.time_ms
+            for f in frames] == pytest.approx([100.0 * i for i in range(10)])
     assert frames[0].image.shape == (64, 96, 3)
     assert frames[0].image.dtype == np.uint8
 
@@ -122,6 +121,6 @@ def test_image_sequence_odd_size_gray_and_unreadable(tmp_path):
     assert [f.index for f in read] == [0, 2, 4] and error is None
 
     with pytest.raises(FrameReadError, match="unsupported file type '.txt'"):
-        open_source(VideoInput(tmp_path / 'a.txt', 'a.txt', 'unsupported'),
-                    25.0)
+        open_source(
+            VideoInput(tmp_path / 'a.txt', 'a.txt', 'unsupported'), 25.0)
     assert cv2.imread(str(paths[0])) is not None

@@ -52,8 +52,9 @@ def test_jsonl_contents_frame_counts_and_annotated_video(inferencer, tmp_path):
     cap.release()
     assert frame_count(annotated) == 10
     # boxes are drawn: annotated frames differ from the input frames
-    assert np.abs(read_frames(annotated)[0].astype(int) -
-                  read_frames(video)[0]).max() > 100
+    assert np.abs(
+        read_frames(annotated)[0].astype(int) -
+        read_frames(video)[0]).max() > 100
     assert not list(out.rglob('*.part.*'))
 
     manifest = _manifest(out)
@@ -87,9 +88,10 @@ def test_boxes_in_original_coordinates_non_square(inferencer, tmp_path):
         expected[:, 1::2] = expected[:, 1::2].clip(0, 80)
         got = np.array([d['bbox'] for d in records[index]['detections']])
         np.testing.assert_allclose(got, expected, atol=0.01)
-        np.testing.assert_allclose([
-            d['score'] for d in records[index]['detections']
-        ], pred.scores.numpy(), atol=1e-4)
+        np.testing.assert_allclose(
+            [d['score'] for d in records[index]['detections']],
+            pred.scores.numpy(),
+            atol=1e-4)
         got_batched = np.array(
             [d['bbox'] for d in records_batched[index]['detections']])
         np.testing.assert_allclose(got_batched, got, atol=0.05)
@@ -122,8 +124,10 @@ def test_stride_max_frames_and_resume(inferencer, tmp_path):
                              max_frames=3,
                              progress=False)
     assert summary['done'] == 2
-    assert [r['frame'] for r in read_jsonl(
-        out / 'in' / 'a.mp4' / 'detections.jsonl')] == [0, 1, 2]
+    assert [
+        r['frame']
+        for r in read_jsonl(out / 'in' / 'a.mp4' / 'detections.jsonl')
+    ] == [0, 1, 2]
     summary = inferencer.run([str(tmp_path / 'in')],
                              out,
                              overwrite=True,
@@ -150,10 +154,15 @@ def test_bad_inputs_are_reported_and_others_go_on(inferencer, tmp_path,
     paths[2].write_bytes(b'broken')
 
     out = tmp_path / 'out'
-    summary = inferencer.run([str(folder)], out, save_video=True,
+    summary = inferencer.run([str(folder)],
+                             out,
+                             save_video=True,
                              progress=False)
     entries = {e['output']: e for e in _manifest(out)['inputs']}
-    assert {k: e['status'] for k, e in entries.items()} == {
+    assert {
+        k: e['status']
+        for k, e in entries.items()
+    } == {
         'in/good.mp4': 'done',
         'in/corrupt.mp4': 'failed',
         'in/empty.mp4': 'failed',
@@ -185,7 +194,9 @@ def test_bad_inputs_are_reported_and_others_go_on(inferencer, tmp_path,
     assert 'notes.txt' in err
 
     # a rerun redoes failed inputs only
-    summary = inferencer.run([str(folder)], out, save_video=True,
+    summary = inferencer.run([str(folder)],
+                             out,
+                             save_video=True,
                              progress=False)
     assert summary['skipped'] == 1 and len(summary['failed']) == 6
 

@@ -33,9 +33,8 @@ def test_collect_inputs_folder_glob_and_file(tmp_path, monkeypatch):
     assert by_rel['footage/day2/notes.txt'].kind == 'unsupported'
     frames = by_rel['footage/ir']
     assert frames.kind == 'frames'
-    assert [p.name for p in frames.frames] == [
-        'frame1.png', 'frame2.png', 'frame10.png'
-    ]
+    assert [p.name for p in frames.frames
+            ] == ['frame1.png', 'frame2.png', 'frame10.png']
 
     # a glob: paths relative to its fixed prefix; duplicates counted once
     items = collect_inputs(['footage/day*/*.mp4', 'footage/day1/a.mp4'])

@@ -54,8 +54,7 @@ def test_decomposition_video_of_low_light_detector(tmp_path):
     assert illumination.min() > 0 and illumination.max() <= 1
     assert pred['reflectance'].shape[:2] == illumination.shape[:2]
     expected = cv2.resize(
-        np.clip(illumination * 255 + 0.5, 0, 255).astype(np.uint8),
-        (128, 72))
+        np.clip(illumination * 255 + 0.5, 0, 255).astype(np.uint8), (128, 72))
     if expected.ndim == 3:
         expected = cv2.cvtColor(expected, cv2.COLOR_RGB2GRAY)
     got = cv2.cvtColor(panels[2][:, 128:256], cv2.COLOR_BGR2GRAY)
@@ -65,5 +64,6 @@ def test_decomposition_video_of_low_light_detector(tmp_path):
 def test_decomposition_needs_an_enhancer(tmp_path):
     inferencer = VideoInferencer(_low_light_config(tmp_path, 'none'))
     with pytest.raises(ValueError, match='decompose.. failed'):
-        inferencer.run([str(tmp_path)], tmp_path / 'out',
+        inferencer.run([str(tmp_path)],
+                       tmp_path / 'out',
                        show_decomposition=True)

@@ -11,8 +11,10 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).parents[1] / 'test_apis'))
-from _video_fixtures import (make_detector, make_video,  # noqa: E402
-                             read_jsonl)
+from _video_fixtures import (
+    make_detector,
+    make_video,  # noqa: E402
+    read_jsonl)
 
 REPO = Path(__file__).parents[2]
 TOOL = REPO / 'tools' / 'infer_video.py'
@@ -79,13 +81,14 @@ def test_cli_exit_code_and_manifest(detector, tmp_path):
     assert 'bad.mp4' in result.stderr
     assert 'cannot open the video' in result.stderr
     manifest = json.loads((out / 'manifest.json').read_text())
-    assert {e['output']: e['status']
-            for e in manifest['inputs']} == {
-                'in/bad.mp4': 'failed',
-                'in/good.mp4': 'done'
-            }
+    assert {
+        e['output']: e['status']
+        for e in manifest['inputs']
+    } == {
+        'in/bad.mp4': 'failed',
+        'in/good.mp4': 'done'
+    }
     assert len(read_jsonl(out / 'in' / 'good.mp4' / 'detections.jsonl')) == 4
-
 
 
 def test_cli_bad_arguments_exit_code_2(detector, tmp_path, capsys):
@@ -106,8 +109,11 @@ def test_resume_after_sigkill_matches_uninterrupted_run(detector, tmp_path):
 
     for name in ('a', 'b', 'c'):
         make_video(tmp_path / 'in' / f'{name}.mp4', num_frames=8)
-    args = [*detector, str(tmp_path / 'in'), '--score-thr', '0',
-            '--save-video', '--batch-size', '2', '--no-progress']
+    args = [
+        *detector,
+        str(tmp_path / 'in'), '--score-thr', '0', '--save-video',
+        '--batch-size', '2', '--no-progress'
+    ]
     killed = tmp_path / 'killed'
     script = KILLER.replace('KILL_AFTER', '12').replace(
         'TOOL', repr(str(TOOL))).replace(
@@ -123,12 +129,15 @@ def test_resume_after_sigkill_matches_uninterrupted_run(detector, tmp_path):
     assert len((b_dir / 'detections.part.jsonl').read_text().splitlines()) \
         == 4
     manifest = json.loads((killed / 'manifest.json').read_text())
-    assert [e['status'] for e in manifest['inputs']] == [
-        'done', 'pending', 'pending'
-    ]
+    assert [e['status']
+            for e in manifest['inputs']] == ['done', 'pending', 'pending']
 
-    common = dict(device='cpu', batch_size=2, score_thr=0.0, save_video=True,
-                  progress=False)
+    common = dict(
+        device='cpu',
+        batch_size=2,
+        score_thr=0.0,
+        save_video=True,
+        progress=False)
     summary = infer_videos(detector[0], detector[1], [str(tmp_path / 'in')],
                            killed, **common)
     assert summary['skipped'] == 1 and summary['done'] == 2

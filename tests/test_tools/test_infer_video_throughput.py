@@ -22,9 +22,8 @@ def test_video_throughput_measures_all_modes(tmp_path, capsys):
         main = runpy.run_path(str(TOOL))['main']
         assert main([
             config, checkpoint, '--video',
-            str(video), '--generate', '--size', '96', '64', '--seconds',
-            '0.8', '--fps', '10', '--frames', '6', '--batch-sizes', '1', '3',
-            '--out',
+            str(video), '--generate', '--size', '96', '64', '--seconds', '0.8',
+            '--fps', '10', '--frames', '6', '--batch-sizes', '1', '3', '--out',
             str(tmp_path / 'result.json')
         ]) == 0
     finally:

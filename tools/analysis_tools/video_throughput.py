@@ -107,8 +107,7 @@ def read_frames(path: str, limit) -> list:
     return frames
 
 
-def time_model(model: torch.nn.Module, packed: list,
-               batch_size: int) -> float:
+def time_model(model: torch.nn.Module, packed: list, batch_size: int) -> float:
     """Frames per second of ``model.test_step`` on preprocessed batches."""
     batches = [
         pseudo_collate(packed[i:i + batch_size])
@@ -154,9 +153,9 @@ def time_mmdet_loop(inferencer: VideoInferencer, video: str,
     count = 0
     with tempfile.TemporaryDirectory() as out_dir:
         writer = cv2.VideoWriter(
-            os.path.join(out_dir, 'mmdet.mp4'),
-            cv2.VideoWriter_fourcc(*'mp4v'), reader.fps,
-            (reader.width, reader.height))
+            os.path.join(out_dir,
+                         'mmdet.mp4'), cv2.VideoWriter_fourcc(*'mp4v'),
+            reader.fps, (reader.width, reader.height))
         start = time.perf_counter()
         for frame in reader:
             if count == frames:
@@ -237,8 +236,8 @@ def main(argv=None) -> int:
     print('|---|---|---|')
     for b, fps in model_fps.items():
         print(f'| (1) model alone, batch {b} | {fps:.2f} | {1000 / fps:.1f} |')
-    for name, fps in (('(2) tool, detections only', tool_fps),
-                      ('(2) tool, --save-video', tool_video_fps),
+    for name, fps in (('(2) tool, detections only',
+                       tool_fps), ('(2) tool, --save-video', tool_video_fps),
                       ('(3) mmdet loop + visualizer + writer', mmdet['fps'])):
         print(f'| {name} | {fps:.2f} | {1000 / fps:.1f} |')
     print(f"mmdet loop: inference {mmdet['infer_ms_per_frame']:.1f} ms, "
