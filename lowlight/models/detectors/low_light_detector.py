@@ -15,6 +15,7 @@ import copy
 from typing import Optional, Sequence, Tuple, Union
 
 import torch
+import torch.nn as nn
 from mmdet.models.detectors import BaseDetector
 from mmdet.registry import MODELS
 from mmdet.structures import OptSampleList, SampleList
@@ -130,6 +131,35 @@ class LowLightDetector(BaseDetector):
     @staticmethod
     def _as_rgb_buffer(values: Sequence[float]) -> Tensor:
         return torch.tensor(values, dtype=torch.float32).view(1, 3, 1, 1)
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args,
+                              **kwargs) -> None:
+        """Also load checkpoints of the plain inner detector.
+
+        Keys without a ``detector.`` or ``enhancer.`` prefix (a plain mmdet
+        checkpoint, e.g. COCO YOLOv3 given as ``load_from``) are moved into
+        the inner detector: ``backbone.*`` into the wrapped backbone of an
+        :class:`IlluminationGuidedBackbone`, ``neck.*`` into the first neck
+        of a neck list, the rest (heads) as they are. The T2 additions keep
+        their initialisation, which is the identity.
+        """
+        own = ('detector.', 'enhancer.', 'data_preprocessor.')
+        for key in [k for k in state_dict if k.startswith(prefix)]:
+            local = key[len(prefix):]
+            if not local.startswith(own):
+                state_dict[prefix +
+                           self._inner_key(local)] = state_dict.pop(key)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def _inner_key(self, key: str) -> str:
+        """Where a plain detector's state-dict key lives in this model."""
+        first, _, rest = key.partition('.')
+        if first == 'backbone' and isinstance(self.detector.backbone,
+                                              IlluminationGuidedBackbone):
+            return f'detector.backbone.backbone.{rest}'
+        if first == 'neck' and isinstance(self.detector.neck, nn.Sequential):
+            return f'detector.neck.0.{rest}'
+        return f'detector.{key}'
 
     @property
     def uses_guidance(self) -> bool:

@@ -10,6 +10,7 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
+from mmdet.utils import OptMultiConfig
 from mmengine.model import BaseModule
 from torch import Tensor
 
@@ -59,7 +60,33 @@ class BaseDecomposer(BaseModule, metaclass=ABCMeta):
     padded back (reflectance 0, illumination 1, so ``I = R * L`` also holds
     on the zero padding). The padding therefore never leaks into the
     estimate of the real image area, whatever the receptive field.
+
+    Args:
+        illumination_channels (int): channels of the illumination, 1 (grey)
+            or 3 (per colour channel).
+        eps (float): lower bound of the illumination.
+        init_cfg (dict or list[dict], optional): initialisation config, e.g.
+            ``dict(type='Pretrained', checkpoint=PATH, prefix='enhancer.')``
+            to load the enhancer's own weights from a local file.
     """
+
+    def __init__(self,
+                 illumination_channels: int,
+                 eps: float,
+                 init_cfg: OptMultiConfig = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if illumination_channels not in (1, 3):
+            raise ValueError('illumination_channels must be 1 or 3, got '
+                             f'{illumination_channels}')
+        self.illumination_channels = illumination_channels
+        self.eps = eps
+
+    def to_illumination_channels(self, img: Tensor) -> Tensor:
+        """(N, 3, H, W) -> (N, C_L, H, W): the channel maximum (the usual
+        Retinex grey estimate) for a 1-channel illumination, else as is."""
+        if self.illumination_channels == 1:
+            return img.amax(dim=1, keepdim=True)
+        return img
 
     @abstractmethod
     def decompose(self, img: Tensor) -> Decomposition:

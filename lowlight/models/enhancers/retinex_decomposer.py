@@ -81,7 +81,7 @@ class RetinexDecomposer(BaseDecomposer):
     ``R = clip(I / L, 0, 1)``, where ``p`` is the identity for a 3-channel
     illumination and the channel maximum (the usual Retinex initial
     estimate) for a 1-channel one. With the defaults ``H`` has 3 feature
-    channels and one block: 173 parameters at inference.
+    channels and one block: 145 parameters at inference.
 
     Losses (each weight from the config; a weight of 0 drops the term):
 
@@ -148,18 +148,13 @@ class RetinexDecomposer(BaseDecomposer):
                  norm_cfg: ConfigType = dict(type='BN'),
                  act_cfg: ConfigType = dict(type='ReLU'),
                  init_cfg: OptMultiConfig = None) -> None:
-        super().__init__(init_cfg=init_cfg)
-        if illumination_channels not in (1, 3):
-            raise ValueError('illumination_channels must be 1 or 3, got '
-                             f'{illumination_channels}')
+        super().__init__(illumination_channels, eps, init_cfg)
         if num_stages < 1:
             raise ValueError(f'num_stages must be >= 1, got {num_stages}')
         if smooth_radius < 1:
             raise ValueError(
                 f'smooth_radius must be >= 1, got {smooth_radius}')
-        self.illumination_channels = illumination_channels
         self.num_stages = num_stages
-        self.eps = eps
         self.fidelity_weight = fidelity_weight
         self.smooth_weight = smooth_weight
         self.exposure_weight = exposure_weight
@@ -181,15 +176,9 @@ class RetinexDecomposer(BaseDecomposer):
         return [(dy, dx) for dy in range(0, radius + 1)
                 for dx in range(-radius, radius + 1) if dy > 0 or dx > 0]
 
-    def _prior(self, img: Tensor) -> Tensor:
-        """Initial illumination estimate p(I): (N, C_L, H, W)."""
-        if self.illumination_channels == 1:
-            return img.amax(dim=1, keepdim=True)
-        return img
-
     def _illumination(self, stage_input: Tensor) -> Tensor:
         """One stage of the weight-shared estimator: (N, C_L, H, W)."""
-        prior = self._prior(stage_input)
+        prior = self.to_illumination_channels(stage_input)
         return (prior + self.estimator(prior)).clamp(self.eps, 1.0)
 
     def _reflectance(self, img: Tensor, illumination: Tensor) -> Tensor:
@@ -225,8 +214,9 @@ class RetinexDecomposer(BaseDecomposer):
             illuminations.append(self._illumination(stage_inputs[-1]))
         losses = {}
         if self.fidelity_weight:
-            fidelity = sum(((ill - self._prior(inp))**2).mean()
-                           for ill, inp in zip(illuminations, stage_inputs))
+            fidelity = sum(
+                ((ill - self.to_illumination_channels(inp))**2).mean()
+                for ill, inp in zip(illuminations, stage_inputs))
             losses['loss_fidelity'] = (
                 self.fidelity_weight * fidelity / self.num_stages)
         if self.smooth_weight:

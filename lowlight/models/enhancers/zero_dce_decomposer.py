@@ -75,17 +75,12 @@ class ZeroDCEDecomposer(BaseDecomposer):
                  exposure_level: float = 0.6,
                  act_cfg: ConfigType = dict(type='ReLU'),
                  init_cfg: OptMultiConfig = None) -> None:
-        super().__init__(init_cfg=init_cfg)
-        if illumination_channels not in (1, 3):
-            raise ValueError('illumination_channels must be 1 or 3, got '
-                             f'{illumination_channels}')
+        super().__init__(illumination_channels, eps, init_cfg)
         if num_layers < 2 or num_layers % 2:
             raise ValueError(
                 f'num_layers must be even and >= 2, got {num_layers}')
-        self.illumination_channels = illumination_channels
         self.num_iters = num_iters
         self.downscale = downscale
-        self.eps = eps
         self.spatial_weight = spatial_weight
         self.exposure_weight = exposure_weight
         self.color_weight = color_weight
@@ -142,11 +137,8 @@ class ZeroDCEDecomposer(BaseDecomposer):
         return x.clamp(0.0, 1.0)
 
     def _split(self, img: Tensor, enhanced: Tensor) -> Decomposition:
-        if self.illumination_channels == 1:
-            num = img.amax(dim=1, keepdim=True)
-            den = enhanced.amax(dim=1, keepdim=True)
-        else:
-            num, den = img, enhanced
+        num = self.to_illumination_channels(img)
+        den = self.to_illumination_channels(enhanced)
         illumination = (num / den.clamp(min=self.eps)).clamp(self.eps, 1.0)
         return Decomposition(enhanced, illumination)
 

@@ -8,6 +8,7 @@ from mmdet.testing import demo_mm_inputs
 from mmengine.config import Config
 from mmengine.logging import MessageHub
 from mmengine.registry import init_default_scope
+from mmengine.runner import load_checkpoint
 
 import lowlight  # noqa: F401
 from lowlight.models.detectors import LowLightDetector
@@ -211,3 +212,39 @@ def test_works_with_zero_dce_and_bad_configs():
         MODELS.build(_light_cfg(mode='cascade'))
     with pytest.raises(ValueError, match='needs an enhancer'):
         MODELS.build(_light_cfg(enhancer=None))
+
+
+def test_loads_a_plain_mmdet_checkpoint_into_the_inner_detector(tmp_path):
+    t2_cfg = _light_cfg()
+    plain_cfg = copy.deepcopy(t2_cfg.detector)
+    plain_cfg.backbone = plain_cfg.backbone.backbone
+    plain_cfg.neck = plain_cfg.neck[0]
+    plain = _build(plain_cfg, seed=1)
+    ckpt = tmp_path / 'plain_yolov3.pth'
+    torch.save({'state_dict': plain.state_dict()}, ckpt)
+    model = _build(t2_cfg, seed=2)
+    enhancer_before = copy.deepcopy(model.enhancer.state_dict())
+    load_checkpoint(model, str(ckpt), strict=False)  # the `load_from` path
+    det = model.detector
+    for key, value in plain.state_dict().items():
+        first, _, rest = key.partition('.')
+        target = {
+            'backbone': det.backbone.backbone,
+            'neck': det.neck[0]
+        }.get(first, det)
+        name = rest if first in ('backbone', 'neck') else key
+        assert torch.equal(target.state_dict()[name], value), key
+    for key, value in enhancer_before.items():
+        assert torch.equal(model.enhancer.state_dict()[key], value)
+    # only the T2 additions are missing, nothing is left over
+    result = _build(t2_cfg).load_state_dict(plain.state_dict(), strict=False)
+    assert result.unexpected_keys == []
+    t2_parts = ('enhancer.', 'detector.backbone.encoder.',
+                'detector.backbone.heads.', 'detector.neck.1.')
+    assert result.missing_keys
+    assert all(k.startswith(t2_parts) for k in result.missing_keys)
+    # a LowLightDetector checkpoint loads as it is
+    again = _build(t2_cfg, seed=3)
+    again.load_state_dict(model.state_dict())
+    for key, value in model.state_dict().items():
+        assert torch.equal(again.state_dict()[key], value)
