@@ -27,7 +27,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -69,15 +69,19 @@ def _put(q: queue.Queue, item, stop: threading.Event) -> None:
             continue
 
 
-def _get(q: queue.Queue, stop: threading.Event):
-    """Blocking get that gives up when ``stop`` is set."""
+def _drain(q: queue.Queue, stop: threading.Event) -> Iterator[tuple]:
+    """Yield the items of ``q`` until a None item; give up when ``stop`` is
+    set."""
     while True:
         if stop.is_set():
             raise _Stopped
         try:
-            return q.get(timeout=0.1)
+            item = q.get(timeout=0.1)
         except queue.Empty:
             continue
+        if item is None:
+            return
+        yield item
 
 
 @dataclass(eq=False)
@@ -373,11 +377,7 @@ class VideoInferencer:
         decoder.start()
         writer.start()
         try:
-            while True:
-                item = _get(decoded, stop)
-                if item is None:
-                    break
-                kind, job, payload = item
+            for kind, job, payload in _drain(decoded, stop):
                 if kind == 'batch':
                     if job.error is not None:
                         continue
@@ -455,11 +455,7 @@ class VideoInferencer:
                    errors: List[BaseException]) -> None:
         """Writer worker: outputs of every frame, then finish each input."""
         try:
-            while True:
-                item = _get(predicted, stop)
-                if item is None:
-                    return
-                kind, job, payload = item
+            for kind, job, payload in _drain(predicted, stop):
                 if kind == 'start':
                     bar.update(task, current=job.item.rel)
                     try:

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 
 sys.path.insert(0, str(Path(__file__).parents[1] / 'test_apis'))
 from _video_fixtures import (
@@ -40,14 +39,6 @@ runpy.run_path(TOOL, run_name='__main__')
 @pytest.fixture(scope='module')
 def detector(tmp_path_factory):
     return make_detector(tmp_path_factory.mktemp('model'))
-
-
-@pytest.fixture(autouse=True)
-def single_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 # tiny models run far faster on one thread on a shared 2-core machine

@@ -4,30 +4,24 @@ import runpy
 import sys
 from pathlib import Path
 
-import torch
-
 sys.path.insert(0, str(Path(__file__).parents[1] / 'test_apis'))
-from _video_fixtures import frame_count, make_detector  # noqa: E402
+from _video_fixtures import (  # noqa: E402,F401
+    frame_count, make_detector, single_torch_thread)
 
 TOOL = Path(__file__).parents[2] / 'tools' / 'analysis_tools' / \
     'video_throughput.py'
 
 
 def test_video_throughput_measures_all_modes(tmp_path, capsys):
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        config, checkpoint = make_detector(tmp_path)
-        video = tmp_path / 'clip.mp4'
-        main = runpy.run_path(str(TOOL))['main']
-        assert main([
-            config, checkpoint, '--video',
-            str(video), '--generate', '--size', '96', '64', '--seconds', '0.8',
-            '--fps', '10', '--frames', '6', '--batch-sizes', '1', '3', '--out',
-            str(tmp_path / 'result.json')
-        ]) == 0
-    finally:
-        torch.set_num_threads(threads)
+    config, checkpoint = make_detector(tmp_path)
+    video = tmp_path / 'clip.mp4'
+    main = runpy.run_path(str(TOOL))['main']
+    assert main([
+        config, checkpoint, '--video',
+        str(video), '--generate', '--size', '96', '64', '--seconds', '0.8',
+        '--fps', '10', '--frames', '6', '--batch-sizes', '1', '3', '--out',
+        str(tmp_path / 'result.json')
+    ]) == 0
     assert frame_count(video) == 8
     result = json.loads((tmp_path / 'result.json').read_text())
     assert set(result['model_fps_by_batch_size']) == {'1', '3'}
