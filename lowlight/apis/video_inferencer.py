@@ -318,6 +318,7 @@ class VideoInferencer:
                 jobs.append(
                     _Job(item, out_dir / item.rel,
                          _count_frames(item, stride, max_frames)))
+        manifest.write()
 
         console = Console(stderr=True, highlight=False)
         bar = Progress(

@@ -107,6 +107,11 @@ class RunManifest:
     def record(self, entry: Dict) -> None:
         """Store an input's entry and rewrite this process's manifest."""
         self.entries[entry['output']] = entry
+        self.write()
+
+    def write(self) -> None:
+        """Rewrite this process's manifest."""
+        self.out_dir.mkdir(parents=True, exist_ok=True)
         self._write(self.path, list(self.entries.values()))
 
     def summary(self, entries: Optional[List[Dict]] = None) -> Dict:
@@ -137,8 +142,7 @@ class RunManifest:
         Returns:
             Path: ``out_dir / 'manifest.json'``.
         """
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        self._write(self.path, list(self.entries.values()))
+        self.write()
         if self.count == 1:
             return self.path
         merged_path = self.out_dir / MANIFEST_FILE

@@ -71,7 +71,10 @@ def test_corrupt_zero_and_truncated_mp4_cannot_open(tmp_path):
     truncated = tmp_path / 'truncated.mp4'
     data = good.read_bytes()
     truncated.write_bytes(data[:len(data) // 2])
-    for path in (corrupt, empty, truncated):
+    zero = tmp_path / 'zero_frames.mp4'
+    cv2.VideoWriter(str(zero), cv2.VideoWriter_fourcc(*'mp4v'), 25,
+                    (64, 48)).release()
+    for path in (corrupt, empty, truncated, zero):
         with pytest.raises(FrameReadError, match='cannot open the video'):
             open_source(_video_input(path), 25.0)
 

@@ -287,3 +287,31 @@ def test_palette_shorter_than_classes_falls_back_to_random(detector, tmp_path):
                              save_video=True,
                              progress=False)
     assert summary['done'] == 1
+
+
+def test_frames_in_flight_are_bounded(detector, tmp_path, monkeypatch):
+    from lowlight.apis import video_outputs
+    inferencer = VideoInferencer(
+        *detector, batch_size=2, queue_size=1, score_thr=0.0)
+    video = make_video(tmp_path / 'long.mp4', num_frames=40)
+    decoded, written, in_flight = [0], [0], []
+    preprocess, write = inferencer.preprocess, video_outputs.VideoOutputs.write
+
+    def counting_preprocess(image, index=0):
+        decoded[0] += 1
+        in_flight.append(decoded[0] - written[0])
+        return preprocess(image, index)
+
+    def counting_write(self, result):
+        write(self, result)
+        written[0] += 1
+
+    monkeypatch.setattr(inferencer, 'preprocess', counting_preprocess)
+    monkeypatch.setattr(video_outputs.VideoOutputs, 'write', counting_write)
+    summary = inferencer.run([str(video)],
+                             tmp_path / 'out',
+                             save_video=True,
+                             progress=False)
+    assert summary['frames'] == 40 and written[0] == 40
+    # decoder batch + 1 queued + model + 1 queued + writer, 2 frames each
+    assert max(in_flight) <= 2 * (2 * 1 + 4), max(in_flight)
