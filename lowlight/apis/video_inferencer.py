@@ -313,7 +313,8 @@ class VideoInferencer:
                     make_entry(item, 'skipped', 'completed by an earlier run',
                                status.get('frames', 0),
                                status.get('total_frames'),
-                               status.get('seconds', 0.0)))
+                               status.get('seconds', 0.0)),
+                    write=False)
             else:
                 jobs.append(
                     _Job(item, out_dir / item.rel,

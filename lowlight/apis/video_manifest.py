@@ -104,10 +104,12 @@ class RunManifest:
             f'manifest.shard-{self.index}-of-{self.count}.json')
         self._started = time.strftime('%Y-%m-%dT%H:%M:%S')
 
-    def record(self, entry: Dict) -> None:
-        """Store an input's entry and rewrite this process's manifest."""
+    def record(self, entry: Dict, write: bool = True) -> None:
+        """Store an input's entry; rewrite this process's manifest if
+        ``write``."""
         self.entries[entry['output']] = entry
-        self.write()
+        if write:
+            self.write()
 
     def write(self) -> None:
         """Rewrite this process's manifest."""
