@@ -1,0 +1,11 @@
+# Baseline for ../t2/t2_tood_r50_fpn_8xb2-ms-608-24e_darkface.py:
+# the enhancer as plain pre-processing (the scheme T2 argues against): a
+# frozen RetinexDecomposer gives its reflectance to the plain detector and
+# its illumination is thrown away. Give it trained weights, e.g. from a T2
+# run:
+#   --cfg-options model.enhancer.init_cfg.type=Pretrained \
+#       model.enhancer.init_cfg.checkpoint=PATH \
+#       model.enhancer.init_cfg.prefix=enhancer.
+_base_ = ['./tood_r50_fpn_8xb2-ms-608-24e_darkface.py']
+
+model = dict(mode='preprocess', enhancer=dict(type='RetinexDecomposer'))

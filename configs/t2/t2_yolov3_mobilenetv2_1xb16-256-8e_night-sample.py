@@ -1,0 +1,84 @@
+# T2 on the light YOLOv3-MobileNetV2, trained from scratch on the embedded
+# night sample: the config of the CPU main job (tools/run_main_job.sh).
+# Sized for about 10 minutes of training on 2 CPU cores: 400 train images at
+# 256 px (the long side), 8 epochs, batch 16, AdamW with warm-up and cosine
+# decay (SGD needs far more epochs from random weights).
+_base_ = [
+    '../_base_/models/t2_yolov3_mobilenetv2.py',
+    '../_base_/datasets/night_sample.py',
+    '../_base_/default_runtime.py',
+]
+
+# CPU budget: a one-stage decomposer with a slim self-calibration branch
+# (training only), slimmer guidance and context; the T2 data flow is the same
+# as in the full configs. At the defaults (3 stages, 16-channel calibration)
+# the enhancer alone cost about as much as the whole detector at this size.
+model = dict(
+    enhancer=dict(num_stages=1, calib_channels=8, calib_blocks=1),
+    detector=dict(
+        backbone=dict(guide_channels=8),
+        neck=[
+            dict(
+                type='YOLOV3Neck',
+                num_scales=3,
+                in_channels=[320, 96, 32],
+                out_channels=[96, 96, 96]),
+            dict(
+                type='SemanticAggregationNeck',
+                in_channels=[96, 96, 96],
+                context_channels=32)
+        ]))
+
+img_scale = (256, 256)
+max_epochs = 8
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='Resize', scale=img_scale, keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs', meta_keys={{_base_.meta_keys}})
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=img_scale, keep_ratio=True),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='PackDetInputs', meta_keys={{_base_.meta_keys}})
+]
+train_dataloader = dict(
+    batch_size=16,
+    num_workers=1,
+    dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=16, num_workers=1, dataset=dict(pipeline=test_pipeline))
+test_dataloader = dict(
+    batch_size=16, num_workers=1, dataset=dict(pipeline=test_pipeline))
+
+train_cfg = dict(
+    type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=max_epochs)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=2e-3, weight_decay=0.05),
+    clip_grad=dict(max_norm=35, norm_type=2))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.05, by_epoch=False, begin=0, end=50),
+    dict(
+        type='CosineAnnealingLR',
+        eta_min_ratio=0.05,
+        begin=0,
+        end=max_epochs,
+        by_epoch=True,
+        convert_to_iter_based=True)
+]
+auto_scale_lr = dict(enable=False, base_batch_size=16)
+
+# progress with ETA every 5 iterations; the latest checkpoint is kept, so an
+# interrupted job continues with --resume
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=5),
+    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1))
+log_processor = dict(window_size=5)
+randomness = dict(seed=0)
