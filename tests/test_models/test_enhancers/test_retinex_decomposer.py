@@ -103,6 +103,24 @@ def test_self_calibration_used_only_in_training_losses():
     assert _build(num_stages=1).calibrator is None
 
 
+def test_calibrated_stages_train_on_a_window():
+    model = _build(num_stages=3, calib_crop_size=48)
+    seen = []
+    model.calibrator.register_forward_hook(
+        lambda mod, args, out: seen.append(tuple(args[0].shape)))
+    img = torch.rand(2, 3, 80, 100) * 0.3
+    losses = model.loss(img, model(img))
+    assert seen == [(2, 3, 48, 48)] * 2
+    sum(losses.values()).backward()
+    assert model.calibrator[0].conv.weight.grad.abs().sum() > 0
+    seen.clear()
+    whole = _build(num_stages=2, calib_crop_size=None)
+    whole.calibrator.register_forward_hook(
+        lambda mod, args, out: seen.append(tuple(args[0].shape)))
+    whole.loss(img, whole(img))
+    assert seen == [(2, 3, 80, 100)]
+
+
 def test_enhancer_losses_decrease_on_dark_scene(dark_scene):
     img = dark_scene(64, 80, seed=1)
     assert img.mean() < 0.35  # it really is dark
