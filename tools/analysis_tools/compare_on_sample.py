@@ -44,25 +44,23 @@ import numpy as np
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-# name -> (description, config relative to the repository root)
+_SAMPLE = 'yolov3_mobilenetv2_1xb16-256-8e_night-sample.py'
+# name -> (description, config relative to the repository root), in table
+# order. All inherit the T2 sample config: same data, schedule and detector.
 VARIANTS = {
-    'plain': ('plain detector',
-              'configs/baselines/yolov3_mobilenetv2_8xb16-20e_night-sample.py'),
-    'preprocess': (
-        'frozen enhancer as pre-processing',
-        'configs/baselines/'
-        'preprocess-retinex_yolov3_mobilenetv2_8xb16-20e_night-sample.py'),
+    'plain': ('plain detector', f'configs/t2/ablations/plain_{_SAMPLE}'),
+    'preprocess': ('frozen enhancer as pre-processing',
+                   f'configs/t2/ablations/preprocess_{_SAMPLE}'),
     't2': ('T2 (decomposition + guidance + aggregation)',
-           'configs/t2/t2_yolov3_mobilenetv2_8xb16-20e_night-sample.py'),
-    't2_no_guidance': (
-        'T2 without illumination guidance',
-        'configs/t2/ablations/'
-        't2-noguide_yolov3_mobilenetv2_8xb16-20e_night-sample.py'),
-    't2_no_aggregation': (
-        'T2 without semantic aggregation',
-        'configs/t2/ablations/'
-        't2-noagg_yolov3_mobilenetv2_8xb16-20e_night-sample.py'),
+           f'configs/t2/t2_{_SAMPLE}'),
+    't2_no_guidance': ('T2 without illumination guidance',
+                       f'configs/t2/ablations/t2-noguide_{_SAMPLE}'),
+    't2_no_aggregation': ('T2 without semantic aggregation',
+                          f'configs/t2/ablations/t2-noagg_{_SAMPLE}'),
 }
+# The pre-processing baseline's frozen enhancer is the one T2 learned with
+# the same seed, so T2 runs first.
+ENHANCER_FROM = {'preprocess': 't2'}
 QUICK_EPOCHS = 3
 # "Epoch(train)  [3][ 20/25]" in mmengine's log lines.
 _PROGRESS = re.compile(r'Epoch\((train|val|test)\)\s*\[(\d+)\]\[\s*(\d+)/(\d+)\]')
@@ -105,6 +103,10 @@ def parse_args(argv=None):
                          f'NAME in {", ".join(VARIANTS)}')
         configs[name] = config
     args.configs = {name: configs[name] for name in args.variants}
+    for name, source in ENHANCER_FROM.items():
+        if name in args.configs and source not in args.configs:
+            parser.error(f'variant {name} reuses the enhancer of variant '
+                         f'{source}: add {source} to --variants')
     if args.seeds is None:
         args.seeds = [0] if args.quick else [0, 1, 2]
     if args.epochs is None and args.quick:
@@ -310,6 +312,24 @@ def summarise(results, names, descriptions):
     return summary, '\n'.join(lines) + '\n' + note
 
 
+def enhancer_checkpoint(work_dir, source, seed, dry_run=False):
+    """The checkpoint tested in the finished run ``source``/``seed``.
+
+    Raises:
+        FileNotFoundError: when that run has not finished.
+    """
+    run_dir = osp.join(work_dir, source, f'seed{seed}')
+    result_file = osp.join(run_dir, 'result.json')
+    if not osp.isfile(result_file):
+        if dry_run:
+            return f'<checkpoint of {source} seed {seed}>'
+        raise FileNotFoundError(
+            f'{result_file} is missing: the {source} run of seed {seed} must '
+            'finish first (its enhancer is reused)')
+    with open(result_file) as f:
+        return osp.join(run_dir, json.load(f)['checkpoint'])
+
+
 def main(argv=None):
     args = parse_args(argv)
     missing = [c for c in args.configs.values()
@@ -318,7 +338,10 @@ def main(argv=None):
         sys.exit('config(s) not found: ' + ', '.join(missing))
     os.makedirs(args.work_dir, exist_ok=True)
     work_dir = osp.abspath(args.work_dir)
-    runs = [(name, seed) for name in args.configs for seed in args.seeds]
+    names = list(args.configs)
+    order = ([n for n in names if n not in ENHANCER_FROM] +
+             [n for n in names if n in ENHANCER_FROM])
+    runs = [(name, seed) for name in order for seed in args.seeds]
     results, todo = {}, []
     for name, seed in runs:
         result_file = osp.join(work_dir, name, f'seed{seed}', 'result.json')
@@ -327,21 +350,25 @@ def main(argv=None):
                 results.setdefault(name, []).append(json.load(f))
         else:
             todo.append((name, seed))
-    print(f'{len(runs)} runs ({len(args.configs)} variants x '
-          f'{len(args.seeds)} seeds, epochs: {args.epochs or "config"}); '
+    print(f'{len(runs)} runs ({len(names)} variants x {len(args.seeds)} '
+          f'seeds, epochs: {args.epochs or "config"}); '
           f'{len(runs) - len(todo)} already finished, {len(todo)} to run. '
           f'Work dir: {work_dir}')
     start, done_now = time.time(), 0
     for name, seed in todo:
-        position = runs.index((name, seed)) + 1
         eta = ('' if not done_now else ', ETA ' + _hms(
             (time.time() - start) / done_now * (len(todo) - done_now)))
-        status = (f'[{position}/{len(runs)}] {name} seed {seed} '
-                  f'(elapsed {_hms(time.time() - start)}{eta})')
+        status = (f'[{runs.index((name, seed)) + 1}/{len(runs)}] {name} '
+                  f'seed {seed} (elapsed {_hms(time.time() - start)}{eta})')
         print(status)
         run_dir = osp.join(work_dir, name, f'seed{seed}')
+        options = list(args.cfg_options)
+        if name in ENHANCER_FROM:
+            options.append('model.enhancer.init_cfg.checkpoint=' +
+                           enhancer_checkpoint(work_dir, ENHANCER_FROM[name],
+                                               seed, args.dry_run))
         result = run_one(sys.executable, args.configs[name], run_dir, seed,
-                         args.epochs, args.cfg_options, status, args.dry_run)
+                         args.epochs, options, status, args.dry_run)
         if result is None:
             continue
         write_json(result, osp.join(run_dir, 'result.json'))
@@ -353,7 +380,7 @@ def main(argv=None):
                  if overall else ''))
     if args.dry_run:
         return None
-    summary, table = summarise(results, list(args.configs),
+    summary, table = summarise(results, names,
                                {n: VARIANTS[n][0] for n in VARIANTS})
     command = 'python tools/analysis_tools/compare_on_sample.py ' + ' '.join(
         argv if argv is not None else sys.argv[1:])

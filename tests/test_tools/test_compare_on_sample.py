@@ -1,0 +1,100 @@
+import importlib.util
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+spec = importlib.util.spec_from_file_location(
+    'compare_on_sample',
+    osp.join(REPO, 'tools', 'analysis_tools', 'compare_on_sample.py'))
+compare = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(compare)
+
+
+@pytest.fixture(scope='module')
+def tiny_sample(tmp_path_factory):
+    """A night sample of 4 train / 2 val / 2 test images of 64x48."""
+    root = str(tmp_path_factory.mktemp('night') / 'sample')
+    for cmd in (['tools/misc/make_night_sample.py', root, '--num-train', '4',
+                 '--num-val', '2', '--num-test', '2', '--size', '64',
+                 '--workers', '1'],
+                ['tools/dataset_converters/exdark.py', root, root]):
+        subprocess.run([sys.executable] + cmd, cwd=REPO, check=True,
+                       capture_output=True)
+    return root + '/'
+
+
+def _tiny_options(data_root):
+    options = ['default_hooks.logger.interval=1']
+    for split, resize in (('train', 2), ('val', 1), ('test', 1)):
+        loader = f'{split}_dataloader'
+        options += [
+            f'{loader}.dataset.data_root={data_root}',
+            f'{loader}.batch_size=2', f'{loader}.num_workers=0',
+            f'{loader}.persistent_workers=False',
+            f'{loader}.dataset.pipeline.{resize}.scale=(64,64)'
+        ]
+    return options
+
+
+def test_end_to_end_and_resume(tiny_sample, tmp_path, capsys):
+    work_dir = tmp_path / 'cmp'
+    argv = ['--variants', 't2', 'preprocess', '--seeds', '3', '--epochs',
+            '1', '--work-dir', str(work_dir), '--cfg-options',
+            *_tiny_options(tiny_sample)]
+    summary = compare.main(argv)
+    out = capsys.readouterr().out
+    assert '2 to run' in out and '[1/2] t2 seed 3' in out
+    assert '[2/2] preprocess seed 3' in out  # T2 first: its enhancer is reused
+
+    t2 = json.loads((work_dir / 't2' / 'seed3' / 'result.json').read_text())
+    assert t2['seed'] == 3 and t2['epochs'] == 1
+    assert 0 <= t2['metrics']['voc/mAP'] <= 1
+    assert osp.isfile(work_dir / 't2' / 'seed3' / t2['checkpoint'])
+    # the pre-processing baseline loaded T2's enhancer of the same seed
+    log = (work_dir / 'preprocess' / 'seed3' / 'train.log').read_text()
+    assert ('model.enhancer.init_cfg.checkpoint=' +
+            str(work_dir / 't2' / 'seed3' / t2['checkpoint'])) in log
+    assert summary['t2']['overall']['values'] == [t2['metrics']['voc/mAP']]
+    assert summary['t2']['seeds'] == [3]
+    table = (work_dir / 'results.md').read_text()
+    assert '| T2 (decomposition + guidance + aggregation) (`t2`) | 1 |' in table
+    assert 'frozen enhancer as pre-processing' in table
+
+    # a second run redoes nothing and gives the same summary
+    mtime = osp.getmtime(work_dir / 't2' / 'seed3' / 'train.log')
+    assert compare.main(argv) == json.loads(json.dumps(summary))
+    assert '2 already finished, 0 to run' in capsys.readouterr().out
+    assert osp.getmtime(work_dir / 't2' / 'seed3' / 'train.log') == mtime
+
+
+def test_summary_statistics():
+    def run(seed, overall, low):
+        return dict(seed=seed, metrics={'voc/mAP': overall,
+                                        'voc/AP50_light_Low': low,
+                                        'voc/AP50_Car': 0.9})
+
+    results = {'t2': [run(0, 0.5, 0.2), run(1, 0.7, 0.4)],
+               'plain': [run(0, 0.4, 0.1)]}
+    summary, table = compare.summarise(results, ['plain', 't2'],
+                                       {'plain': 'plain', 't2': 'T2'})
+    assert summary['t2']['overall']['mean'] == pytest.approx(0.6)
+    assert summary['t2']['overall']['sd'] == pytest.approx(0.1414, abs=1e-4)
+    assert summary['plain']['overall']['sd'] is None
+    assert summary['t2']['Low']['mean'] == pytest.approx(0.3)
+    assert 'Car' not in summary['t2']  # a class, not a lighting type
+    assert '| T2 (`t2`) | 2 | 60.0 ± 14.1 | 30.0 ± 14.1 |' in table
+    assert '| plain (`plain`) | 1 | 40.0 | 10.0 |' in table
+
+
+def test_bad_arguments():
+    with pytest.raises(SystemExit):
+        compare.parse_args(['--variants', 'preprocess'])
+    with pytest.raises(SystemExit):
+        compare.parse_args(['--variant', 'nope=x.py'])
+    args = compare.parse_args(['--quick'])
+    assert args.seeds == [0] and args.epochs == compare.QUICK_EPOCHS
+    assert args.work_dir.endswith('compare_on_sample_quick')
