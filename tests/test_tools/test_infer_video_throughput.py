@@ -19,7 +19,8 @@ def test_video_throughput_measures_all_modes(tmp_path, capsys):
     assert main([
         config, checkpoint, '--video',
         str(video), '--generate', '--size', '96', '64', '--seconds', '0.8',
-        '--fps', '10', '--frames', '6', '--batch-sizes', '1', '3', '--out',
+        '--fps', '10', '--frames', '6', '--batch-sizes', '1', '3', '--repeat',
+        '2', '--out',
         str(tmp_path / 'result.json')
     ]) == 0
     assert frame_count(video) == 8
@@ -32,6 +33,9 @@ def test_video_throughput_measures_all_modes(tmp_path, capsys):
     assert result['ratio_tool_to_model'] == \
         result['tool_fps'] / result['model_fps']
     assert result['video'] == dict(path=str(video), width=96, height=64)
+    # two rounds; each figure is the best round
+    assert len(result['rounds']) == 2
+    assert result['tool_fps'] == max(r['tool_fps'] for r in result['rounds'])
     out = capsys.readouterr().out
     assert '(3) mmdet loop + visualizer + writer' in out
     assert 'save-video / mmdet' in out
