@@ -75,6 +75,10 @@ def parse_args(argv=None):
         default=5,
         help='timed training iterations per model (default: 5)')
     parser.add_argument(
+        '--threads',
+        type=int,
+        help='torch CPU threads (default: torch\'s default)')
+    parser.add_argument(
         '--skip-flops',
         action='store_true',
         help='only parameters (and training time), no FLOP count')
@@ -177,7 +181,8 @@ def measure(config,
         flops=flops.get('enhancer'))
     rows['illumination guidance'] = dict(
         params=_params(backbone) - _params(backbone.backbone),
-        flops=flops['detector.backbone'] - flops['detector.backbone.backbone'])
+        flops=None if skip_flops else flops['detector.backbone'] -
+        flops['detector.backbone.backbone'])
     neck = t2.detector.neck
     last = f'detector.neck.{len(neck) - 1}'
     rows['semantic aggregation neck'] = dict(
@@ -221,6 +226,8 @@ def format_table(name, height, width, rows):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     results = {}
     for setting in args.settings:
         config, _, size = setting.rpartition(':')

@@ -86,9 +86,10 @@ class RetinexDecomposer(BaseDecomposer):
     The training-only parts are sized for cost. Measured on one CPU
     thread, batch 8 at 320 px, ``forward`` + ``loss`` + backward: SCI's
     setting (3 stages, 16-channel 3-block calibration, 5x5 smoothness) on
-    whole images took 6.9 s, about as much as a training step of the light
-    YOLOv3 itself; the defaults (2 stages, 8 channels, 1 block, 3x3, later
-    stages on a 128 px window) took 0.56 s. All of them are config switches.
+    whole images took 6.9 s, more than a whole training step of the plain
+    light YOLOv3 (3.6-3.8 s); the defaults (2 stages, 8 channels, 1 block,
+    3x3, later stages on a 128 px window) took 0.56 s. All of them are
+    config switches.
 
     Losses (each weight from the config; a weight of 0 drops the term):
 
