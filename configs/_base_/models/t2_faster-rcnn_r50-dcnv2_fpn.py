@@ -2,19 +2,9 @@
 # classes. Weights start random (init_cfg=None); frozen_stages/norm_eval
 # follow mmdet and assume a pretrained checkpoint given with `load_from`
 # (set frozen_stages=-1, norm_eval=False to train from scratch).
+_base_ = './t2_low_light_detector.py'
+
 model = dict(
-    type='LowLightDetector',
-    data_preprocessor=dict(
-        type='DetDataPreprocessor',
-        mean=[0, 0, 0],
-        std=[255., 255., 255.],
-        bgr_to_rgb=True,
-        pad_size_divisor=32),
-    mode='joint',  # 'joint' | 'frozen' | 'preprocess' | 'none'
-    enhancer=dict(type='RetinexDecomposer'),
-    enhancer_loss_weight=1.0,
-    detector_mean=[123.675, 116.28, 103.53],
-    detector_std=[58.395, 57.12, 57.375],
     detector=dict(
         type='FasterRCNN',
         backbone=dict(

@@ -3,19 +3,9 @@
 # frozen_stages/norm_eval). The backbone returns stages 2-4 only (RetinaNet's
 # FPN never used stage 1), so no guidance is computed at stride 4; the FPN
 # keeps mmdet's layer indices, so plain RetinaNet weights still load.
+_base_ = './t2_low_light_detector.py'
+
 model = dict(
-    type='LowLightDetector',
-    data_preprocessor=dict(
-        type='DetDataPreprocessor',
-        mean=[0, 0, 0],
-        std=[255., 255., 255.],
-        bgr_to_rgb=True,
-        pad_size_divisor=32),
-    mode='joint',  # 'joint' | 'frozen' | 'preprocess' | 'none'
-    enhancer=dict(type='RetinexDecomposer'),
-    enhancer_loss_weight=1.0,
-    detector_mean=[123.675, 116.28, 103.53],
-    detector_std=[58.395, 57.12, 57.375],
     detector=dict(
         type='RetinaNet',
         backbone=dict(

@@ -3,19 +3,9 @@
 # only, as in t2_retinanet_r50-dcnv2_fpn.py. TOOD switches assigners after
 # `initial_epoch`, reading the epoch from mmengine's MessageHub (no hook
 # needed).
+_base_ = './t2_low_light_detector.py'
+
 model = dict(
-    type='LowLightDetector',
-    data_preprocessor=dict(
-        type='DetDataPreprocessor',
-        mean=[0, 0, 0],
-        std=[255., 255., 255.],
-        bgr_to_rgb=True,
-        pad_size_divisor=32),
-    mode='joint',  # 'joint' | 'frozen' | 'preprocess' | 'none'
-    enhancer=dict(type='RetinexDecomposer'),
-    enhancer_loss_weight=1.0,
-    detector_mean=[123.675, 116.28, 103.53],
-    detector_std=[58.395, 57.12, 57.375],
     detector=dict(
         type='TOOD',
         backbone=dict(

@@ -2,17 +2,9 @@
 # classes. Weights start random (init_cfg=None): pass a local COCO YOLOv3
 # checkpoint with `load_from` (see lowlight.models.LowLightDetector for how
 # plain mmdet checkpoints map onto `detector.`).
+_base_ = './t2_low_light_detector.py'
+
 model = dict(
-    type='LowLightDetector',
-    data_preprocessor=dict(
-        type='DetDataPreprocessor',
-        mean=[0, 0, 0],
-        std=[255., 255., 255.],
-        bgr_to_rgb=True,
-        pad_size_divisor=32),
-    mode='joint',  # 'joint' | 'frozen' | 'preprocess' | 'none'
-    enhancer=dict(type='RetinexDecomposer'),
-    enhancer_loss_weight=1.0,
     # DarkNet-53 in mmdet takes RGB / 255
     detector_mean=[0., 0., 0.],
     detector_std=[255., 255., 255.],

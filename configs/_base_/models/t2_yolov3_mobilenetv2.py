@@ -1,20 +1,9 @@
 # T2 on the light YOLOv3 with MobileNetV2 (mmdet's 320 px anchors), 12
 # ExDark classes, random init: the model of the embedded night sample's
 # CPU main job.
+_base_ = './t2_low_light_detector.py'
+
 model = dict(
-    type='LowLightDetector',
-    data_preprocessor=dict(
-        type='DetDataPreprocessor',
-        mean=[0, 0, 0],
-        std=[255., 255., 255.],
-        bgr_to_rgb=True,
-        pad_size_divisor=32),
-    mode='joint',  # 'joint' | 'frozen' | 'preprocess' | 'none'
-    enhancer=dict(type='RetinexDecomposer'),
-    enhancer_loss_weight=1.0,
-    # mmdet's MobileNetV2 YOLOv3 uses ImageNet statistics
-    detector_mean=[123.675, 116.28, 103.53],
-    detector_std=[58.395, 57.12, 57.375],
     detector=dict(
         type='YOLOV3',
         backbone=dict(
