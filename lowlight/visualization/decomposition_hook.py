@@ -2,12 +2,12 @@
 import os.path as osp
 from typing import Optional, Sequence
 
+from mmdet.registry import HOOKS
 from mmengine.dataset import pseudo_collate
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from mmdet.registry import HOOKS
 from .render import render_decomposition_panels
 
 
@@ -66,8 +66,8 @@ class DecompositionVisualizationHook(Hook):
             return
         data_batch = pseudo_collate([dataset[i] for i in indices])
         model = self._model(runner)
-        panels = render_decomposition_panels(
-            model, data_batch, dataset.metainfo, self.score_thr)
+        panels = render_decomposition_panels(model, data_batch,
+                                             dataset.metainfo, self.score_thr)
         for sample, panel in zip(data_batch['data_samples'], panels):
             stem = osp.splitext(osp.basename(sample.img_path))[0]
             runner.visualizer.add_image(

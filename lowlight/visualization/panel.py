@@ -81,8 +81,8 @@ def draw_detections(image: np.ndarray,
             np.asarray(labels)[keep],
             np.asarray(scores)[keep]):
         label = int(label)
-        color = (tuple(int(c) for c in palette[label]) if palette else
-                 (0, 255, 0))
+        color = (
+            tuple(int(c) for c in palette[label]) if palette else (0, 255, 0))
         x1, y1, x2, y2 = (int(round(v)) for v in box)
         cv2.rectangle(canvas, (x1, y1), (x2, y2), color, 2)
         name = class_names[label] if class_names else str(label)
@@ -103,17 +103,17 @@ def _titled(tile: np.ndarray, title: str) -> np.ndarray:
     return np.concatenate([strip, tile], axis=0)
 
 
-def draw_decomposition_panel(image: np.ndarray,
-                             illumination: np.ndarray,
-                             reflectance: np.ndarray,
-                             bboxes: Optional[np.ndarray] = None,
-                             labels: Optional[np.ndarray] = None,
-                             scores: Optional[np.ndarray] = None,
-                             class_names: Optional[Sequence[str]] = None,
-                             palette: Optional[Sequence[Sequence[int]]] = None,
-                             score_thr: float = 0.3,
-                             colormap: int = cv2.COLORMAP_INFERNO
-                             ) -> np.ndarray:
+def draw_decomposition_panel(
+        image: np.ndarray,
+        illumination: np.ndarray,
+        reflectance: np.ndarray,
+        bboxes: Optional[np.ndarray] = None,
+        labels: Optional[np.ndarray] = None,
+        scores: Optional[np.ndarray] = None,
+        class_names: Optional[Sequence[str]] = None,
+        palette: Optional[Sequence[Sequence[int]]] = None,
+        score_thr: float = 0.3,
+        colormap: int = cv2.COLORMAP_INFERNO) -> np.ndarray:
     """Draw input, illumination (with scale), reflectance and detections.
 
     Illumination uses a fixed [0, 1] colour scale, so panels from different
@@ -141,8 +141,8 @@ def draw_decomposition_panel(image: np.ndarray,
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise ValueError('image must be an (H, W, 3) uint8 array, got '
                          f'{image.dtype} {image.shape}')
-    for name, array in (('illumination', illumination),
-                        ('reflectance', reflectance)):
+    for name, array in (('illumination', illumination), ('reflectance',
+                                                         reflectance)):
         if array.shape[:2] != (height, width):
             raise ValueError(f'{name} is {array.shape[:2]}, the image is '
                              f'{(height, width)}: they must match')

@@ -65,9 +65,9 @@ def test_compare_in_one_run(configs, tmp_path):
     out = tmp_path / 'bench' / 'result.json'
     results = benchmark.main([
         configs[0], '--compare', configs[1], '--shape', '64', '96',
-        '--batch-size', '2', '--device', 'cpu', '--warmup', '1',
-        '--min-iters', '4', '--round-size', '2', '--max-time', '3',
-        '--out', str(out)
+        '--batch-size', '2', '--device', 'cpu', '--warmup', '1', '--min-iters',
+        '4', '--round-size', '2', '--max-time', '3', '--out',
+        str(out)
     ])
     saved = json.loads(out.read_text())
     assert saved == json.loads(json.dumps(results))
@@ -76,8 +76,8 @@ def test_compare_in_one_run(configs, tmp_path):
     assert saved['shape'] == [64, 96] and saved['batch_size'] == 2
     assert a['params'] == _n_params(configs[0])
     assert b['params'] == _n_params(configs[1])
-    assert saved['ratios']['params'] == pytest.approx(
-        b['params'] / a['params'])
+    assert saved['ratios']['params'] == pytest.approx(b['params'] /
+                                                      a['params'])
     assert b['flops'] > a['flops'] > 0
     assert saved['ratios']['flops'] == pytest.approx(b['flops'] / a['flops'])
     for entry in (a, b):
@@ -89,8 +89,8 @@ def test_compare_in_one_run(configs, tmp_path):
         assert entry['images_per_s'] == pytest.approx(
             2 / entry['throughput']['median_s'])
         assert isinstance(entry['latency']['stable'], bool)
-    assert saved['ratios']['latency_ms'] == pytest.approx(
-        b['latency_ms'] / a['latency_ms'])
+    assert saved['ratios']['latency_ms'] == pytest.approx(b['latency_ms'] /
+                                                          a['latency_ms'])
 
 
 def test_flops_scale_with_image_area(configs):
@@ -139,8 +139,13 @@ def test_interleaved_timing_stops_when_stable(monkeypatch):
         return run
 
     res = benchmark.time_interleaved(
-        dict(A=step('A', 0.5), B=step('B', 1.0)), batch_size=2, warmup=2,
-        min_iters=6, round_size=3, rel_tol=0.01, max_time=100)
+        dict(A=step('A', 0.5), B=step('B', 1.0)),
+        batch_size=2,
+        warmup=2,
+        min_iters=6,
+        round_size=3,
+        rel_tol=0.01,
+        max_time=100)
     assert calls[:4] == ['A', 'B', 'A', 'B']
     assert calls == ['A', 'B'] * (len(calls) // 2)
     assert res['A']['stable'] and res['A']['iterations'] == 6
@@ -159,8 +164,13 @@ def test_interleaved_timing_gives_up_after_max_time(monkeypatch):
         clock[0] += cost[0]
 
     res = benchmark.time_interleaved(
-        dict(A=slower_each_time), batch_size=1, warmup=0, min_iters=2,
-        round_size=2, rel_tol=0.01, max_time=50)
+        dict(A=slower_each_time),
+        batch_size=1,
+        warmup=0,
+        min_iters=2,
+        round_size=2,
+        rel_tol=0.01,
+        max_time=50)
     assert not res['A']['stable']
     assert res['A']['iterations'] < 20
 

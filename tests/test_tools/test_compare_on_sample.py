@@ -18,12 +18,13 @@ spec.loader.exec_module(compare)
 def tiny_sample(tmp_path_factory):
     """A night sample of 4 train / 2 val / 2 test images of 64x48."""
     root = str(tmp_path_factory.mktemp('night') / 'sample')
-    for cmd in (['tools/misc/make_night_sample.py', root, '--num-train', '4',
-                 '--num-val', '2', '--num-test', '2', '--size', '64',
-                 '--workers', '1'],
-                ['tools/dataset_converters/exdark.py', root, root]):
-        subprocess.run([sys.executable] + cmd, cwd=REPO, check=True,
-                       capture_output=True)
+    for cmd in ([
+            'tools/misc/make_night_sample.py', root, '--num-train', '4',
+            '--num-val', '2', '--num-test', '2', '--size', '64', '--workers',
+            '1'
+    ], ['tools/dataset_converters/exdark.py', root, root]):
+        subprocess.run(
+            [sys.executable] + cmd, cwd=REPO, check=True, capture_output=True)
     return root + '/'
 
 
@@ -42,9 +43,11 @@ def _tiny_options(data_root):
 
 def test_end_to_end_and_resume(tiny_sample, tmp_path, capsys):
     work_dir = tmp_path / 'cmp'
-    argv = ['--variants', 't2', 'preprocess', '--seeds', '3', '--epochs',
-            '1', '--work-dir', str(work_dir), '--cfg-options',
-            *_tiny_options(tiny_sample)]
+    argv = [
+        '--variants', 't2', 'preprocess', '--seeds', '3', '--epochs', '1',
+        '--work-dir',
+        str(work_dir), '--cfg-options', *_tiny_options(tiny_sample)
+    ]
     summary = compare.main(argv)
     out = capsys.readouterr().out
     assert '2 to run' in out and '[1/2] t2 seed 3' in out
@@ -61,7 +64,8 @@ def test_end_to_end_and_resume(tiny_sample, tmp_path, capsys):
     assert summary['t2']['overall']['values'] == [t2['metrics']['voc/mAP']]
     assert summary['t2']['seeds'] == [3]
     table = (work_dir / 'results.md').read_text()
-    assert '| T2 (decomposition + guidance + aggregation) (`t2`) | 1 |' in table
+    assert ('| T2 (decomposition + guidance + aggregation) (`t2`) | 1 |'
+            in table)
     assert 'frozen enhancer as pre-processing' in table
 
     # a second run redoes nothing and gives the same summary
@@ -72,15 +76,24 @@ def test_end_to_end_and_resume(tiny_sample, tmp_path, capsys):
 
 
 def test_summary_statistics():
-    def run(seed, overall, low):
-        return dict(seed=seed, metrics={'voc/mAP': overall,
-                                        'voc/AP50_light_Low': low,
-                                        'voc/AP50_Car': 0.9})
 
-    results = {'t2': [run(0, 0.5, 0.2), run(1, 0.7, 0.4)],
-               'plain': [run(0, 0.4, 0.1)]}
-    summary, table = compare.summarise(results, ['plain', 't2'],
-                                       {'plain': 'plain', 't2': 'T2'})
+    def run(seed, overall, low):
+        return dict(
+            seed=seed,
+            metrics={
+                'voc/mAP': overall,
+                'voc/AP50_light_Low': low,
+                'voc/AP50_Car': 0.9
+            })
+
+    results = {
+        't2': [run(0, 0.5, 0.2), run(1, 0.7, 0.4)],
+        'plain': [run(0, 0.4, 0.1)]
+    }
+    summary, table = compare.summarise(results, ['plain', 't2'], {
+        'plain': 'plain',
+        't2': 'T2'
+    })
     assert summary['t2']['overall']['mean'] == pytest.approx(0.6)
     assert summary['t2']['overall']['sd'] == pytest.approx(0.1414, abs=1e-4)
     assert summary['plain']['overall']['sd'] is None

@@ -21,7 +21,9 @@ CONFIG = '''
 _base_ = [{base!r}]
 custom_imports = dict(imports=['lowlight'], allow_failed_imports=False)
 default_scope = 'mmdet'
-test_dataloader = dict(dataset=dict(pipeline=[
+test_dataloader = dict(dataset=dict(
+    type='ExDarkDataset', data_root='unused/', ann_file='unused.json',
+    pipeline=[
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(64, 64), keep_ratio=True),
     dict(type='PackDetInputs',
@@ -38,24 +40,27 @@ def setup(tmp_path_factory):
     root = tmp_path_factory.mktemp('vis')
     config = root / 'cfg.py'
     config.write_text(
-        CONFIG.format(base=osp.join(REPO, 'configs', '_base_', 'models',
-                                    't2_yolov3_mobilenetv2.py')))
+        CONFIG.format(
+            base=osp.join(REPO, 'configs', '_base_', 'models',
+                          't2_yolov3_mobilenetv2.py')))
     init_default_scope('mmdet')
     torch.manual_seed(0)
     model = MODELS.build(Config.fromfile(str(config)).model)
     checkpoint = root / 'random.pth'
     torch.save(
-        dict(state_dict=model.state_dict(),
-             meta=dict(dataset_meta=dict(
-                 classes=CLASSES, palette=[(220, 20, 60)] * 12))),
+        dict(
+            state_dict=model.state_dict(),
+            meta=dict(
+                dataset_meta=dict(
+                    classes=CLASSES, palette=[(220, 20, 60)] * 12))),
         checkpoint)
     images = root / 'images'
     images.mkdir()
     rng = np.random.default_rng(0)
-    for name, shape in (('wide.jpg', (60, 120, 3)), ('tall.PNG',
-                                                     (100, 50, 3))):
-        cv2.imwrite(str(images / name),
-                    rng.integers(0, 60, shape, dtype=np.uint8))
+    for name, shape in (('wide.jpg', (60, 120, 3)), ('tall.PNG', (100, 50,
+                                                                  3))):
+        cv2.imwrite(
+            str(images / name), rng.integers(0, 60, shape, dtype=np.uint8))
     (images / 'notes.txt').write_text('not an image')
     return str(config), str(checkpoint), images
 
@@ -64,8 +69,10 @@ def test_one_panel_per_image(setup, tmp_path):
     config, checkpoint, images = setup
     out = tmp_path / 'out'
     rc = vis_decomposition.main([
-        config, checkpoint, str(images / 'wide.jpg'),
-        str(images), '--out-dir', str(out), '--score-thr', '0.0'
+        config, checkpoint,
+        str(images / 'wide.jpg'),
+        str(images), '--out-dir',
+        str(out), '--score-thr', '0.0'
     ])
     assert rc == 0
     # wide.jpg given twice (file and folder): the second gets a suffix
@@ -83,13 +90,15 @@ def test_bad_images_are_reported(setup, tmp_path, capsys):
     config, checkpoint, images = setup
     with pytest.raises(FileNotFoundError, match='missing.png'):
         vis_decomposition.main([
-            config, checkpoint, str(images / 'missing.png'), '--out-dir',
+            config, checkpoint,
+            str(images / 'missing.png'), '--out-dir',
             str(tmp_path)
         ])
     broken = tmp_path / 'broken.png'
     broken.write_bytes(b'\x89PNG not really')
     rc = vis_decomposition.main([
-        config, checkpoint, str(broken),
+        config, checkpoint,
+        str(broken),
         str(images / 'tall.PNG'), '--out-dir',
         str(tmp_path / 'out')
     ])

@@ -24,12 +24,14 @@ def t2_model():
 def _make_item(height, width, name, seed=0, ori_scale=1.0):
     """One dataset item as mmdet's PackDetInputs gives it (BGR uint8)."""
     gen = torch.Generator().manual_seed(seed)
-    image = torch.randint(0, 256, (3, height, width), generator=gen,
-                          dtype=torch.uint8)
+    image = torch.randint(
+        0, 256, (3, height, width), generator=gen, dtype=torch.uint8)
     ori = (round(height * ori_scale), round(width * ori_scale))
     sample = DetDataSample(
         metainfo=dict(
-            img_id=seed, img_path=f'/data/{name}.png', ori_shape=ori,
+            img_id=seed,
+            img_path=f'/data/{name}.png',
+            ori_shape=ori,
             img_shape=(height, width),
             scale_factor=(1 / ori_scale, 1 / ori_scale)))
     return dict(inputs=image, data_samples=sample)

@@ -26,8 +26,10 @@ def runner(t2_model, make_item, tmp_path):
         vis_backends=[dict(type='LocalVisBackend')],
         save_dir=str(tmp_path))
     return SimpleNamespace(
-        model=t2_model, val_dataloader=SimpleNamespace(dataset=dataset),
-        visualizer=visualizer, iter=7)
+        model=t2_model,
+        val_dataloader=SimpleNamespace(dataset=dataset),
+        visualizer=visualizer,
+        iter=7)
 
 
 def _images(tmp_path):
@@ -46,7 +48,7 @@ def test_logs_panels_of_fixed_images(runner, tmp_path):
     ]
     panel = cv2.imread(
         str(tmp_path / 'vis_data' / 'vis_image' /
-                    'decomposition_night_0_7.png'))
+            'decomposition_night_0_7.png'))
     assert panel.shape == (64 + TITLE, 4 * 96 + SCALE, 3)
     runner.iter = 20
     hook.after_val_epoch(runner, {})
@@ -55,8 +57,7 @@ def test_logs_panels_of_fixed_images(runner, tmp_path):
 
 def test_interval_and_model_state(runner, tmp_path):
     hook = HOOKS.build(
-        dict(type='DecompositionVisualizationHook', indices=(2, ),
-             interval=2))
+        dict(type='DecompositionVisualizationHook', indices=(2, ), interval=2))
     hook.after_val_epoch(runner, {})
     assert _images(tmp_path) == []
     hook.after_val_epoch(runner, {})

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from lowlight.visualization import (colorize_illumination,
-                                    draw_decomposition_panel,
-                                    draw_detections, draw_scale_bar)
+                                    draw_decomposition_panel, draw_detections,
+                                    draw_scale_bar)
 
 H, W = 40, 60
 TITLE = 24  # height of the title strip above every tile
@@ -33,7 +33,9 @@ def test_colorize_uses_fixed_unit_scale():
     np.testing.assert_array_equal(out[0, 3], lut[255])
     np.testing.assert_array_equal(out[0, 4], lut[0])
     # three channels are averaged
-    rgb = np.stack([np.zeros((1, 1)), np.ones((1, 1)), np.full((1, 1), .5)],
+    rgb = np.stack([np.zeros(
+        (1, 1)), np.ones(
+            (1, 1)), np.full((1, 1), .5)],
                    axis=2)
     np.testing.assert_array_equal(colorize_illumination(rgb)[0, 0], lut[128])
 
@@ -42,9 +44,11 @@ def test_scale_bar_runs_from_one_at_top_to_zero_at_bottom():
     bar = draw_scale_bar(100)
     assert bar.shape == (100, SCALE, 3)
     top, bottom = bar[0, 5], bar[-1, 5]
-    np.testing.assert_array_equal(top, colorize_illumination(np.ones((1, 1)))[0, 0])
-    np.testing.assert_array_equal(bottom,
-                                  colorize_illumination(np.zeros((1, 1)))[0, 0])
+    np.testing.assert_array_equal(top,
+                                  colorize_illumination(np.ones((1, 1)))[0, 0])
+    np.testing.assert_array_equal(
+        bottom,
+        colorize_illumination(np.zeros((1, 1)))[0, 0])
     # tick labels are drawn in black on the right
     assert (bar[:, 20:].sum(axis=2) < 100).any()
 
@@ -53,8 +57,11 @@ def test_detections_respect_threshold_and_palette():
     image = np.zeros((50, 50, 3), np.uint8)
     palette = [(255, 0, 0), (0, 0, 255)]
     out = draw_detections(
-        image, np.array([[5, 20, 20, 40], [30, 20, 45, 40]]),
-        np.array([0, 1]), np.array([0.9, 0.1]), ['car', 'bus'], palette,
+        image,
+        np.array([[5, 20, 20, 40], [30, 20, 45, 40]]),
+        np.array([0, 1]),
+        np.array([0.9, 0.1]), ['car', 'bus'],
+        palette,
         score_thr=0.5)
     assert image.sum() == 0, 'the input must not be modified'
     np.testing.assert_array_equal(out[30, 5], palette[0])  # left edge, box 0
@@ -65,16 +72,21 @@ def test_detections_respect_threshold_and_palette():
 def test_panel_layout():
     image, ill, refl = _inputs()
     panel = draw_decomposition_panel(
-        image, ill, refl, np.array([[2., 2., 30., 30.]]), np.array([0]),
-        np.array([0.8]), class_names=['car'], palette=[(0, 255, 0)])
+        image,
+        ill,
+        refl,
+        np.array([[2., 2., 30., 30.]]),
+        np.array([0]),
+        np.array([0.8]),
+        class_names=['car'],
+        palette=[(0, 255, 0)])
     assert panel.shape == (H + TITLE, 4 * W + SCALE, 3)
     assert panel.dtype == np.uint8
     np.testing.assert_array_equal(panel[TITLE:, :W], image)
     np.testing.assert_array_equal(panel[TITLE:, W:2 * W],
                                   colorize_illumination(ill))
-    np.testing.assert_array_equal(
-        panel[TITLE:, 2 * W + SCALE:3 * W + SCALE],
-        np.round(refl * 255).astype(np.uint8))
+    np.testing.assert_array_equal(panel[TITLE:, 2 * W + SCALE:3 * W + SCALE],
+                                  np.round(refl * 255).astype(np.uint8))
     detections = panel[TITLE:, 3 * W + SCALE:]
     np.testing.assert_array_equal(detections[25, 2], (0, 255, 0))
     np.testing.assert_array_equal(detections[35, 50], image[35, 50])

@@ -25,8 +25,8 @@ def test_panels_show_the_unpadded_decomposition(t2_model, make_item):
         h, w = item['inputs'].shape[1:]
         # input tile: the loaded BGR image shown in RGB
         np.testing.assert_array_equal(
-            panel[TITLE:, :w], item['inputs'].permute(1, 2, 0).numpy()[...,
-                                                                       ::-1])
+            panel[TITLE:, :w], item['inputs'].permute(1, 2,
+                                                      0).numpy()[..., ::-1])
         ill = dec.illumination[i, :, :h, :w].permute(1, 2, 0).numpy()
         np.testing.assert_array_equal(panel[TITLE:, w:2 * w],
                                       colorize_illumination(ill))
@@ -47,7 +47,8 @@ def test_detections_are_drawn_at_network_input_scale(t2_model, make_item,
         for sample in samples:
             sample.pred_instances = InstanceData(
                 bboxes=torch.tensor([[40., 40., 100., 100.]]),
-                labels=torch.tensor([1]), scores=torch.tensor([0.9]))
+                labels=torch.tensor([1]),
+                scores=torch.tensor([0.9]))
         return samples
 
     monkeypatch.setattr(t2_model, 'predict', fake_predict)

@@ -31,31 +31,33 @@ differ slightly; pass ``--checkpoint`` for trained weights.
 Example::
 
     python tools/analysis_tools/benchmark.py \\
-        configs/baselines/yolov3_d53.py --compare configs/t2/t2_yolov3_d53.py \\
-        --shape 608 608 --device cpu --out work_dirs/bench/yolov3.json
+        configs/baselines/yolov3_d53_8xb8-ms-608-24e_exdark.py \\
+        --compare configs/t2/t2_yolov3_d53_8xb8-ms-608-24e_exdark.py \\
+        --shape 608 608 --device cpu --out work_dirs/benchmark/yolov3.json
 """
 import argparse
 import json
 import os
 import os.path as osp
 import platform
+import sys
 import tempfile
 import time
 from functools import partial
 
 import numpy as np
 import torch
+from mmdet.registry import MODELS
+from mmdet.structures import DetDataSample
 from mmengine.analysis import FlopAnalyzer, parameter_count
 from mmengine.analysis.jit_handles import get_shape
 from mmengine.config import Config, DictAction
 from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
+from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
-from mmdet.registry import MODELS
-from mmdet.structures import DetDataSample
-
-import lowlight  # noqa: F401  (registers lowlight's modules)
+# importing lowlight registers its modules
+from lowlight.engine import load_checkpoint_safely
 
 # jit node names under which mmcv's deformable convolutions appear in a
 # traced graph, with the position of the weight among the op's inputs.
@@ -71,47 +73,73 @@ def parse_args(argv=None):
         'throughput) on CPU or GPU, optionally against a second one.')
     parser.add_argument('config', help='config of model A')
     parser.add_argument(
-        '--compare', metavar='CONFIG2', help='config of model B; both '
+        '--compare',
+        metavar='CONFIG2',
+        help='config of model B; both '
         'models are measured in the same run, interleaved')
     parser.add_argument(
-        '--checkpoint', nargs='+', default=[], metavar='CKPT',
+        '--checkpoint',
+        nargs='+',
+        default=[],
+        metavar='CKPT',
         help='checkpoint of model A (and of model B with --compare); '
         'loaded with torch\'s safe weights_only loader. Random weights '
         'when omitted')
     parser.add_argument(
-        '--shape', type=int, nargs=2, default=[640, 640], metavar=('H', 'W'),
+        '--shape',
+        type=int,
+        nargs=2,
+        default=[640, 640],
+        metavar=('H', 'W'),
         help='input image height and width (default: 640 640)')
     parser.add_argument(
-        '--batch-size', type=int, default=1,
+        '--batch-size',
+        type=int,
+        default=1,
         help='batch size for the throughput measurement (default: 1)')
     parser.add_argument(
-        '--device', default='cuda' if torch.cuda.is_available() else 'cpu',
+        '--device',
+        default='cuda' if torch.cuda.is_available() else 'cpu',
         help='cpu or cuda[:N] (default: cuda when available)')
     parser.add_argument(
-        '--threads', type=int, default=None,
+        '--threads',
+        type=int,
+        default=None,
         help='CPU threads for torch (default: torch\'s choice)')
     parser.add_argument(
-        '--warmup', type=int, default=3,
+        '--warmup',
+        type=int,
+        default=3,
         help='warm-up iterations per model (default: 3)')
     parser.add_argument(
-        '--min-iters', type=int, default=10,
+        '--min-iters',
+        type=int,
+        default=10,
         help='minimum timed iterations per model (default: 10)')
     parser.add_argument(
-        '--round-size', type=int, default=5,
+        '--round-size',
+        type=int,
+        default=5,
         help='iterations per model between stability checks (default: 5)')
     parser.add_argument(
-        '--rel-tol', type=float, default=0.01,
+        '--rel-tol',
+        type=float,
+        default=0.01,
         help='stop when the median moves less than this fraction between '
         'rounds (default: 0.01)')
     parser.add_argument(
-        '--max-time', type=float, default=300.,
+        '--max-time',
+        type=float,
+        default=300.,
         help='seconds of timing per measurement before giving up on '
         'stability (default: 300)')
-    parser.add_argument('--skip-flops', action='store_true',
-                        help='do not count FLOPs')
+    parser.add_argument(
+        '--skip-flops', action='store_true', help='do not count FLOPs')
     parser.add_argument('--out', help='write the results as JSON here')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override settings of both configs, as in tools/train.py')
     args = parser.parse_args(argv)
     n_models = 2 if args.compare else 1
@@ -145,7 +173,7 @@ def build_model(config, checkpoint=None, device='cpu', cfg_options=None):
     model = MODELS.build(cfg.model)
     model = revert_sync_batchnorm(model)
     if checkpoint:
-        load_checkpoint(model, checkpoint, map_location='cpu')
+        _load_checkpoint_to_model(model, load_checkpoint_safely(checkpoint))
     return model.to(device).eval()
 
 
@@ -161,13 +189,15 @@ def make_batch(height, width, batch_size, seed=0):
     inputs, samples = [], []
     for i in range(batch_size):
         inputs.append(
-            torch.randint(0, 256, (3, height, width), generator=gen,
-                          dtype=torch.uint8))
+            torch.randint(
+                0, 256, (3, height, width), generator=gen, dtype=torch.uint8))
         samples.append(
             DetDataSample(
                 metainfo=dict(
-                    img_id=i, img_path=f'random_{i}.png',
-                    ori_shape=(height, width), img_shape=(height, width),
+                    img_id=i,
+                    img_path=f'random_{i}.png',
+                    ori_shape=(height, width),
+                    img_shape=(height, width),
                     scale_factor=(1., 1.))))
     return dict(inputs=inputs, data_samples=samples)
 
@@ -203,8 +233,8 @@ def count_complexity(model, height, width, skip_flops=False):
         dict: ``params`` (int), ``flops`` (int or None) and
         ``unsupported_ops`` (dict op name -> number of uncounted calls).
     """
-    result = dict(params=parameter_count(model)[''], flops=None,
-                  unsupported_ops={})
+    result = dict(
+        params=parameter_count(model)[''], flops=None, unsupported_ops={})
     if skip_flops:
         return result
     data = model.data_preprocessor(make_batch(height, width, 1), False)
@@ -232,8 +262,14 @@ def _summary(times, batch_size):
         images_per_s=batch_size / median)
 
 
-def time_interleaved(steps, batch_size, warmup=3, min_iters=10, round_size=5,
-                     rel_tol=0.01, max_time=300., sync=None):
+def time_interleaved(steps,
+                     batch_size,
+                     warmup=3,
+                     min_iters=10,
+                     round_size=5,
+                     rel_tol=0.01,
+                     max_time=300.,
+                     sync=None):
     """Time several callables interleaved until their medians are stable.
 
     Args:
@@ -270,10 +306,8 @@ def time_interleaved(steps, batch_size, warmup=3, min_iters=10, round_size=5,
                 times[name].append(time.perf_counter() - tic)
         medians = {name: float(np.median(t)) for name, t in times.items()}
         enough = len(next(iter(times.values()))) >= min_iters
-        stable = enough and all(
-            previous[n] is not None
-            and abs(medians[n] - previous[n]) <= rel_tol * previous[n]
-            for n in steps)
+        stable = enough and all(previous[n] is not None and abs(
+            medians[n] - previous[n]) <= rel_tol * previous[n] for n in steps)
         previous = medians
         if stable or (enough and time.perf_counter() - start > max_time):
             break
@@ -319,14 +353,14 @@ def format_table(results):
 
     add('params', 'params', _fmt)
     add('FLOPs / image', 'flops', _fmt)
-    add('latency median (ms/img)', 'latency_ms',
-        lambda v: f'{v:.1f}')
+    add('latency median (ms/img)', 'latency_ms', lambda v: f'{v:.1f}')
     add('latency p90 (ms/img)', 'latency_p90_ms', lambda v: f'{v:.1f}')
     add(f'throughput @bs{results["batch_size"]} (img/s)', 'images_per_s',
         lambda v: f'{v:.2f}')
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
-    lines = ['  '.join(str(c).ljust(w) for c, w in zip(r, widths))
-             for r in rows]
+    lines = [
+        '  '.join(str(c).ljust(w) for c, w in zip(r, widths)) for r in rows
+    ]
     lines.insert(1, '-' * len(lines[0]))
     return '\n'.join(lines)
 
@@ -345,6 +379,13 @@ def dump_json(obj, path):
         raise
 
 
+def _progress(message):
+    print(
+        f'[{time.strftime("%H:%M:%S")}] {message}',
+        file=sys.stderr,
+        flush=True)
+
+
 def benchmark(args):
     """Run every measurement described by ``args``; return the results."""
     if args.threads:
@@ -358,42 +399,60 @@ def benchmark(args):
     height, width = args.shape
     models, entries = {}, {}
     for key, config in configs.items():
+        _progress(f'{key}: building {config} and counting FLOPs')
         torch.manual_seed(0)
         models[key] = build_model(config, checkpoints.get(key), device,
                                   args.cfg_options)
         entries[key] = dict(
-            config=config, checkpoint=checkpoints.get(key),
+            config=config,
+            checkpoint=checkpoints.get(key),
             **count_complexity(models[key], height, width, args.skip_flops))
     timing = dict(
-        warmup=args.warmup, min_iters=args.min_iters,
-        round_size=args.round_size, rel_tol=args.rel_tol,
-        max_time=args.max_time, sync=sync)
+        warmup=args.warmup,
+        min_iters=args.min_iters,
+        round_size=args.round_size,
+        rel_tol=args.rel_tol,
+        max_time=args.max_time,
+        sync=sync)
+    _progress(f'timing latency at batch size 1 ({", ".join(models)}, '
+              'interleaved)')
     one = make_batch(height, width, 1)
     latency = time_interleaved(
-        {k: _predict_step(m, one) for k, m in models.items()}, 1, **timing)
+        {
+            k: _predict_step(m, one)
+            for k, m in models.items()
+        }, 1, **timing)
     if args.batch_size == 1:
         throughput = latency
     else:
+        _progress(f'timing throughput at batch size {args.batch_size}')
         batch = make_batch(height, width, args.batch_size)
         throughput = time_interleaved(
-            {k: _predict_step(m, batch) for k, m in models.items()},
-            args.batch_size, **timing)
+            {
+                k: _predict_step(m, batch)
+                for k, m in models.items()
+            }, args.batch_size, **timing)
     for key, entry in entries.items():
         entry.update(
             latency_ms=latency[key]['per_image_ms'],
             latency_p90_ms=latency[key]['p90_per_image_ms'],
             images_per_s=throughput[key]['images_per_s'],
-            latency=latency[key], throughput=throughput[key])
+            latency=latency[key],
+            throughput=throughput[key])
     results = dict(
-        shape=[height, width], batch_size=args.batch_size, device=device,
+        shape=[height, width],
+        batch_size=args.batch_size,
+        device=device,
         device_name=(torch.cuda.get_device_name(device)
                      if device.startswith('cuda') else platform.processor()
                      or platform.machine()),
-        cpu_count=os.cpu_count(), torch_threads=torch.get_num_threads(),
+        cpu_count=os.cpu_count(),
+        torch_threads=torch.get_num_threads(),
         torch_version=torch.__version__,
         timed='model.test_step: data preprocessor + enhancer + backbone + '
         'neck + head + post-processing, on a seeded random image',
-        models=entries, ratios={})
+        models=entries,
+        ratios={})
     if args.compare:
         for key in ('params', 'flops', 'latency_ms', 'latency_p90_ms',
                     'images_per_s'):

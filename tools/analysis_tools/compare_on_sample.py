@@ -63,7 +63,8 @@ VARIANTS = {
 ENHANCER_FROM = {'preprocess': 't2'}
 QUICK_EPOCHS = 3
 # "Epoch(train)  [3][ 20/25]" in mmengine's log lines.
-_PROGRESS = re.compile(r'Epoch\((train|val|test)\)\s*\[(\d+)\]\[\s*(\d+)/(\d+)\]')
+_PROGRESS = re.compile(
+    r'Epoch\((train|val|test)\)\s*\[(\d+)\]\[\s*(\d+)/(\d+)\]')
 
 
 def parse_args(argv=None):
@@ -71,29 +72,46 @@ def parse_args(argv=None):
         description='Compare T2, its baselines and ablations on the '
         'embedded night sample (train + test, several seeds, resumable).')
     parser.add_argument(
-        '--variants', nargs='+', choices=list(VARIANTS),
-        default=list(VARIANTS), help='variants to run (default: all)')
+        '--variants',
+        nargs='+',
+        choices=list(VARIANTS),
+        default=list(VARIANTS),
+        help='variants to run (default: all)')
     parser.add_argument(
-        '--variant', action='append', default=[], metavar='NAME=CONFIG',
+        '--variant',
+        action='append',
+        default=[],
+        metavar='NAME=CONFIG',
         help='use CONFIG for variant NAME (repeatable)')
-    parser.add_argument('--seeds', type=int, nargs='+',
-                        help='seeds (default: 0 1 2; 0 with --quick)')
     parser.add_argument(
-        '--epochs', type=int,
+        '--seeds',
+        type=int,
+        nargs='+',
+        help='seeds (default: 0 1 2; 0 with --quick)')
+    parser.add_argument(
+        '--epochs',
+        type=int,
         help='training epochs (default: the configs\' schedule; '
         f'{QUICK_EPOCHS} with --quick)')
     parser.add_argument(
-        '--quick', action='store_true',
+        '--quick',
+        action='store_true',
         help=f'one seed and {QUICK_EPOCHS} epochs: a first look in under '
         '30 minutes on 2 CPU cores')
     parser.add_argument(
-        '--work-dir', help='where runs and the summary go (default: '
+        '--work-dir',
+        help='where runs and the summary go (default: '
         'work_dirs/compare_on_sample[_quick])')
     parser.add_argument(
-        '--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
+        '--cfg-options',
+        nargs='+',
+        default=[],
+        metavar='KEY=VALUE',
         help='passed to every train.py and test.py call')
-    parser.add_argument('--dry-run', action='store_true',
-                        help='print the commands without running them')
+    parser.add_argument(
+        '--dry-run',
+        action='store_true',
+        help='print the commands without running them')
     args = parser.parse_args(argv)
     configs = {name: cfg for name, (_, cfg) in VARIANTS.items()}
     for item in args.variant:
@@ -113,8 +131,8 @@ def parse_args(argv=None):
         args.epochs = QUICK_EPOCHS
     if args.work_dir is None:
         args.work_dir = osp.join(
-            'work_dirs', 'compare_on_sample' + ('_quick' if args.quick else
-                                                ''))
+            'work_dirs',
+            'compare_on_sample' + ('_quick' if args.quick else ''))
     return args
 
 
@@ -151,8 +169,12 @@ def run_logged(cmd, log_path, status):
         log.write('$ ' + ' '.join(cmd) + '\n')
         log.flush()
         proc = subprocess.Popen(
-            cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True)
+            cmd,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True)
         tail = []
         for line in proc.stdout:
             log.write(line)
@@ -160,8 +182,11 @@ def run_logged(cmd, log_path, status):
             match = _PROGRESS.search(line)
             if match:
                 mode, epoch, it, total = match.groups()
-                print(f'\r{status} {mode} epoch {epoch} iter {it}/{total}'
-                      '   ', end='', flush=True)
+                print(
+                    f'\r{status} {mode} epoch {epoch} iter {it}/{total}'
+                    '   ',
+                    end='',
+                    flush=True)
         proc.wait()
     print(f'\r{status}' + ' ' * 40, end='\r', flush=True)
     if proc.returncode:
@@ -176,8 +201,8 @@ def select_checkpoint(train_dir):
     Raises:
         FileNotFoundError: when training left no checkpoint.
     """
-    best = sorted(glob.glob(osp.join(train_dir, 'best_*.pth')),
-                  key=osp.getmtime)
+    best = sorted(
+        glob.glob(osp.join(train_dir, 'best_*.pth')), key=osp.getmtime)
     if best:
         return best[-1]
     last = osp.join(train_dir, 'last_checkpoint')
@@ -197,15 +222,23 @@ def read_test_metrics(test_dir):
         FileNotFoundError: when no such file exists.
     """
     found = sorted(glob.glob(osp.join(test_dir, '*', '*.json')))
-    found = [p for p in found
-             if osp.basename(osp.dirname(p)) + '.json' == osp.basename(p)]
+    found = [
+        p for p in found
+        if osp.basename(osp.dirname(p)) + '.json' == osp.basename(p)
+    ]
     if not found:
         raise FileNotFoundError(f'no test metrics JSON in {test_dir}')
     with open(found[-1]) as f:
         return json.loads(f.read().strip().splitlines()[-1])
 
 
-def run_one(python, config, run_dir, seed, epochs, cfg_options, status,
+def run_one(python,
+            config,
+            run_dir,
+            seed,
+            epochs,
+            cfg_options,
+            status,
             dry_run=False):
     """Train, select on val, test; return the per-run result dict."""
     train_dir = osp.join(run_dir, 'train')
@@ -214,14 +247,18 @@ def run_one(python, config, run_dir, seed, epochs, cfg_options, status,
     train_options = list(options)
     if epochs:
         train_options.append(f'train_cfg.max_epochs={epochs}')
-    train_cmd = [python, 'tools/train.py', config, '--work-dir', train_dir,
-                 '--cfg-options', *train_options]
+    train_cmd = [
+        python, 'tools/train.py', config, '--work-dir', train_dir,
+        '--cfg-options', *train_options
+    ]
     if osp.isfile(osp.join(train_dir, 'last_checkpoint')):
         train_cmd.append('--resume')
     if dry_run:
         print(' '.join(train_cmd))
-        print(' '.join([python, 'tools/test.py', config, '<checkpoint>',
-                        '--work-dir', test_dir, '--cfg-options', *options]))
+        print(' '.join([
+            python, 'tools/test.py', config, '<checkpoint>', '--work-dir',
+            test_dir, '--cfg-options', *options
+        ]))
         return None
     os.makedirs(run_dir, exist_ok=True)
     tic = time.time()
@@ -230,13 +267,19 @@ def run_one(python, config, run_dir, seed, epochs, cfg_options, status,
     train_s = time.time() - tic
     checkpoint = select_checkpoint(train_dir)
     tic = time.time()
-    run_logged([python, 'tools/test.py', config, checkpoint, '--work-dir',
-                test_dir, '--cfg-options', *options],
-               osp.join(run_dir, 'test.log'), f'{status} testing:')
+    run_logged([
+        python, 'tools/test.py', config, checkpoint, '--work-dir', test_dir,
+        '--cfg-options', *options
+    ], osp.join(run_dir, 'test.log'), f'{status} testing:')
     return dict(
-        config=config, seed=seed, epochs=epochs, cfg_options=list(cfg_options),
-        checkpoint=osp.relpath(checkpoint, run_dir), train_s=train_s,
-        test_s=time.time() - tic, metrics=read_test_metrics(test_dir))
+        config=config,
+        seed=seed,
+        epochs=epochs,
+        cfg_options=list(cfg_options),
+        checkpoint=osp.relpath(checkpoint, run_dir),
+        train_s=train_s,
+        test_s=time.time() - tic,
+        metrics=read_test_metrics(test_dir))
 
 
 def ap50_keys(metrics):
@@ -274,16 +317,19 @@ def summarise(results, names, descriptions):
         for run in runs:
             overall, lighting = ap50_keys(run['metrics'])
             if overall is not None:
-                values.setdefault('overall', []).append(
-                    run['metrics'][overall])
+                values.setdefault('overall',
+                                  []).append(run['metrics'][overall])
             for light, key in lighting.items():
                 values.setdefault(light, []).append(run['metrics'][key])
                 if light not in lighting_names:
                     lighting_names.append(light)
         summary[name] = {
-            col: dict(mean=float(np.mean(v)),
-                      sd=float(np.std(v, ddof=1)) if len(v) > 1 else None,
-                      n=len(v), values=v)
+            col:
+            dict(
+                mean=float(np.mean(v)),
+                sd=float(np.std(v, ddof=1)) if len(v) > 1 else None,
+                n=len(v),
+                values=v)
             for col, v in values.items()
         }
         summary[name]['seeds'] = [run['seed'] for run in runs]
@@ -298,9 +344,10 @@ def summarise(results, names, descriptions):
 
     cols = ['overall'] + lighting_names
     lines = [
-        '| variant | seeds | ' + ' | '.join(
-            ['AP@0.5 overall'] + [f'AP@0.5 {c}' for c in lighting_names]) +
-        ' |', '|' + '---|' * (len(cols) + 2)
+        '| variant | seeds | ' +
+        ' | '.join(['AP@0.5 overall'] +
+                   [f'AP@0.5 {c}' for c in lighting_names]) + ' |',
+        '|' + '---|' * (len(cols) + 2)
     ]
     for name in names:
         row = summary[name]
@@ -332,8 +379,10 @@ def enhancer_checkpoint(work_dir, source, seed, dry_run=False):
 
 def main(argv=None):
     args = parse_args(argv)
-    missing = [c for c in args.configs.values()
-               if not osp.isfile(osp.join(REPO_ROOT, c))]
+    missing = [
+        c for c in args.configs.values()
+        if not osp.isfile(osp.join(REPO_ROOT, c))
+    ]
     if missing:
         sys.exit('config(s) not found: ' + ', '.join(missing))
     os.makedirs(args.work_dir, exist_ok=True)
@@ -375,18 +424,24 @@ def main(argv=None):
         results.setdefault(name, []).append(result)
         done_now += 1
         overall, _ = ap50_keys(result['metrics'])
-        print(f'{status} done in {_hms(result["train_s"] + result["test_s"])}'
-              + (f': AP@0.5 {100 * result["metrics"][overall]:.1f}'
-                 if overall else ''))
+        print(
+            f'{status} done in {_hms(result["train_s"] + result["test_s"])}' +
+            (f': AP@0.5 {100 * result["metrics"][overall]:.1f}'
+             if overall else ''))
     if args.dry_run:
         return None
     summary, table = summarise(results, names,
-                               {n: VARIANTS[n][0] for n in VARIANTS})
+                               {n: VARIANTS[n][0]
+                                for n in VARIANTS})
     command = 'python tools/analysis_tools/compare_on_sample.py ' + ' '.join(
         argv if argv is not None else sys.argv[1:])
-    write_json(dict(command=command, epochs=args.epochs, seeds=args.seeds,
-                    configs=args.configs, summary=summary),
-               osp.join(work_dir, 'results.json'))
+    write_json(
+        dict(
+            command=command,
+            epochs=args.epochs,
+            seeds=args.seeds,
+            configs=args.configs,
+            summary=summary), osp.join(work_dir, 'results.json'))
     write_text(f'Command: `{command.strip()}`\n\n{table}',
                osp.join(work_dir, 'results.md'))
     print(table)

@@ -8,13 +8,11 @@ Example::
         configs/t2/<config>.py work_dirs/<config>/epoch_12.pth \\
         data/night_sample/ExDark/Car/*.png --out-dir work_dirs/vis
 
-The checkpoint is read by ``lowlight.engine.load_checkpoint_safely``
-(torch's ``weights_only=True`` loader only). mmdet's ``init_detector`` is not
-used: it reads ``config.model.backbone``, which a ``LowLightDetector`` config
-does not have (its backbone is under ``model.detector``). Class names come
-from the checkpoint's ``meta.dataset_meta``. Images are read and resized by
-the config's test pipeline; panels are drawn at that size. A folder argument
-stands for the images directly inside it.
+The model and checkpoint are loaded by mmdet's ``init_detector`` (torch's
+safe ``weights_only=True`` default), class names from the checkpoint's
+``meta.dataset_meta``, the palette from the config's test dataset. Images
+are read and resized by the config's test pipeline; panels are drawn at that
+size. A folder argument stands for the images directly inside it.
 """
 import argparse
 import os
@@ -22,18 +20,15 @@ import os.path as osp
 import sys
 
 import cv2
-from mmdet.registry import MODELS
+from mmdet.apis import init_detector
 from mmdet.utils import get_test_pipeline_cfg
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.dataset import Compose
-from mmengine.registry import init_default_scope
-from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
-from lowlight.engine import load_checkpoint_safely
+# importing lowlight registers its modules
 from lowlight.visualization import render_decomposition_panels
 
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff',
-                    '.webp')
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
 
 def parse_args(argv=None):
@@ -42,15 +37,20 @@ def parse_args(argv=None):
         'reflectance, detections) of a LowLightDetector, one PNG per image.')
     parser.add_argument('config', help='model config')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('images', nargs='+',
-                        help='image files, or folders of images')
-    parser.add_argument('--out-dir', required=True,
-                        help='folder for the PNG panels')
-    parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
-    parser.add_argument('--score-thr', type=float, default=0.3,
-                        help='minimum score of a drawn detection')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        'images', nargs='+', help='image files, or folders of images')
+    parser.add_argument(
+        '--out-dir', required=True, help='folder for the PNG panels')
+    parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
+    parser.add_argument(
+        '--score-thr',
+        type=float,
+        default=0.3,
+        help='minimum score of a drawn detection')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override settings of the config, as in tools/train.py')
     return parser.parse_args(argv)
 
@@ -76,26 +76,6 @@ def expand_images(paths):
     return images
 
 
-def init_model(config, checkpoint, device='cpu', cfg_options=None):
-    """Build the config's model and load a checkpoint safely.
-
-    Returns:
-        nn.Module: the model in eval mode on ``device``, with ``cfg`` and
-        ``dataset_meta`` (from the checkpoint's meta; empty if absent).
-    """
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmdet'))
-    model = MODELS.build(cfg.model)
-    ckpt = load_checkpoint_safely(checkpoint)
-    _load_checkpoint_to_model(model, ckpt)
-    meta = ckpt.get('meta', {}).get('dataset_meta', {})
-    model.dataset_meta = {k.lower(): v for k, v in meta.items()}
-    model.cfg = cfg
-    return model.to(device).eval()
-
-
 def write_png(path, panel_rgb):
     """Encode a panel to PNG under a temporary name, then rename it."""
     ok, buffer = cv2.imencode('.png', cv2.cvtColor(panel_rgb,
@@ -111,8 +91,13 @@ def write_png(path, panel_rgb):
 def main(argv=None):
     args = parse_args(argv)
     images = expand_images(args.images)
-    model = init_model(args.config, args.checkpoint, args.device,
-                       args.cfg_options)
+    # With cfg_options=None, init_detector reads config.model.backbone,
+    # which a LowLightDetector config (backbone under model.detector) lacks.
+    model = init_detector(
+        args.config,
+        args.checkpoint,
+        device=args.device,
+        cfg_options=args.cfg_options or {})
     pipeline = Compose(get_test_pipeline_cfg(model.cfg))
     os.makedirs(args.out_dir, exist_ok=True)
     failed, used = [], set()
@@ -125,18 +110,19 @@ def main(argv=None):
         out = osp.join(args.out_dir, name + '.png')
         try:
             data = pipeline(dict(img_path=path, img_id=0))
-            batch = dict(inputs=[data['inputs']],
-                         data_samples=[data['data_samples']])
-            panel = render_decomposition_panels(
-                model, batch, model.dataset_meta, args.score_thr)[0]
+            batch = dict(
+                inputs=[data['inputs']], data_samples=[data['data_samples']])
+            panel = render_decomposition_panels(model, batch,
+                                                model.dataset_meta,
+                                                args.score_thr)[0]
             write_png(out, panel)
         except Exception as err:  # report the file, go on with the others
             failed.append(path)
             print(f'FAILED {path}: {err}', file=sys.stderr)
             continue
         print(f'{path} -> {out}')
-    print(f'{len(images) - len(failed)} panel(s) written to {args.out_dir}'
-          + (f', {len(failed)} image(s) failed' if failed else ''))
+    print(f'{len(images) - len(failed)} panel(s) written to {args.out_dir}' +
+          (f', {len(failed)} image(s) failed' if failed else ''))
     return 1 if failed else 0
 
 

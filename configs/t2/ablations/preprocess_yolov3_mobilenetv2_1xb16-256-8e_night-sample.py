@@ -12,5 +12,4 @@ model = dict(
     mode='preprocess',
     enhancer=dict(
         type='RetinexDecomposer',
-        init_cfg=dict(
-            type='Pretrained', checkpoint=None, prefix='enhancer.')))
+        init_cfg=dict(type='Pretrained', checkpoint=None, prefix='enhancer.')))
