@@ -51,6 +51,9 @@ class LowLightDetector(BaseDetector):
     * ``'preprocess'``: the frozen enhancer only produces ``R`` for the
       detector; ``L`` is not used (a guided backbone runs unmodulated). The
       "enhancer as pre-processing" baseline T2 argues against.
+      An :class:`IlluminationGuidedBackbone` in the config is replaced by
+      the backbone it wraps (here and in ``'none'``), so a T2 config
+      becomes its baseline by changing ``mode`` only.
     * ``'none'``: no enhancer is built; the detector sees the input image
       through the same code path (the plain baseline).
 
@@ -116,6 +119,12 @@ class LowLightDetector(BaseDetector):
                 logger='current')
         self.detector = MODELS.build(detector)
         self.detector.extract_feat = _features_passthrough
+        backbone = self.detector.backbone
+        if mode in ('preprocess', 'none') and isinstance(
+                backbone, IlluminationGuidedBackbone):
+            # L is unused in these modes: keep the plain backbone only, so
+            # baselines carry no idle parameters (DDP rejects those).
+            self.detector.backbone = backbone.backbone
         self.enhancer = MODELS.build(enhancer) if mode != 'none' else None
         if mode in ('frozen', 'preprocess'):
             self.enhancer.requires_grad_(False)
@@ -164,8 +173,7 @@ class LowLightDetector(BaseDetector):
     @property
     def uses_guidance(self) -> bool:
         """Whether ``L`` is passed to an illumination-guided backbone."""
-        return self.mode in ('joint', 'frozen') and isinstance(
-            self.detector.backbone, IlluminationGuidedBackbone)
+        return isinstance(self.detector.backbone, IlluminationGuidedBackbone)
 
     def train(self, mode: bool = True) -> 'LowLightDetector':
         """Keep a frozen enhancer in eval mode (its norm statistics fixed)."""
