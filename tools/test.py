@@ -10,7 +10,6 @@ The checkpoint is loaded with ``torch.load(weights_only=True)`` only.
 """
 import argparse
 import os
-import os.path as osp
 
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.registry import RUNNERS
@@ -18,10 +17,7 @@ from mmdet.engine.hooks.utils import trigger_visualization_hook
 from mmdet.evaluation import DumpDetResults
 from mmdet.utils import setup_cache_size_limit_of_dynamo
 
-import lowlight  # noqa: F401  registers lowlight's modules
-
-#: Runner used when a config names none: loads checkpoints weights-only.
-DEFAULT_RUNNER = 'mmdet.LowLightRunner'
+from lowlight.engine import load_tool_config  # imports lowlight: registers it
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -97,16 +93,8 @@ def add_tta(cfg: Config) -> None:
 
 def build_test_config(args: argparse.Namespace) -> Config:
     """Load the config and apply the command-line options to it."""
-    cfg = Config.fromfile(args.config)
-    cfg.setdefault('runner_type', DEFAULT_RUNNER)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_tool_config(args.config, args.launcher, args.cfg_options,
+                           args.work_dir)
     cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
         cfg = trigger_visualization_hook(cfg, args)

@@ -10,7 +10,7 @@ from mmengine.hooks import Hook
 from mmengine.registry import RUNNERS
 
 from lowlight.engine import CheckpointLoadError, LowLightRunner
-from tiny_detection import REPO, tiny_config_file
+from tiny_detection import REPO, make_tiny_coco, tiny_config_file
 
 
 def load_tool(name):
@@ -64,10 +64,17 @@ def run_training(argv, experiment):
     return probe, runner
 
 
-@pytest.fixture
-def trained(tiny_coco, tmp_path):
-    """Two epochs (4 iterations) of the tiny model; checkpoints per epoch."""
-    config = tiny_config_file(tmp_path / 'tiny.py', tiny_coco,
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+    """Two epochs (4 iterations) of the tiny model; checkpoints per epoch.
+
+    Shared by the tests of this module (training once keeps them fast).
+    """
+    tmp_path = tmp_path_factory.mktemp('runner')
+    data_root = tmp_path / 'data'
+    (data_root / 'images').mkdir(parents=True)
+    make_tiny_coco(str(data_root))
+    config = tiny_config_file(tmp_path / 'tiny.py', str(data_root),
                               str(tmp_path / 'run_a'))
     probe, _ = run_training([config], 'run_a')
     return config, probe, tmp_path / 'run_a'
