@@ -11,38 +11,31 @@ spec = importlib.util.spec_from_file_location(
 benchmark = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(benchmark)
 
-# A plain mmdet YOLOv3 with a MobileNetV2 backbone: no lowlight module in it,
-# so the tool is shown to work for any mmdet config.
+# A plain mmdet YOLOv3 with a MobileNetV2 backbone (only its head is taken
+# from our base config): no lowlight module in the model, so the tool is
+# shown to work for any mmdet config.
 YOLO_CONFIG = '''
+_base_ = [{base!r}]
 custom_imports = dict(imports=['lowlight'], allow_failed_imports=False)
 default_scope = 'mmdet'
 wf = {widen}
-ch = [int(320 * wf), int(96 * wf), int(32 * wf)]
 model = dict(
+    _delete_=True,
     type='YOLOV3',
     data_preprocessor=dict(
         type='DetDataPreprocessor', mean=[0, 0, 0], std=[255., 255., 255.],
         bgr_to_rgb=True, pad_size_divisor=32),
-    backbone=dict(
-        type='MobileNetV2', widen_factor=wf, out_indices=(2, 4, 6),
-        act_cfg=dict(type='LeakyReLU', negative_slope=0.1)),
-    neck=dict(type='YOLOV3Neck', num_scales=3, in_channels=ch,
-              out_channels=[32, 32, 32]),
-    bbox_head=dict(
-        type='YOLOV3Head', num_classes=4, in_channels=[32, 32, 32],
-        out_channels=[32, 32, 32],
-        anchor_generator=dict(
-            type='YOLOAnchorGenerator',
-            base_sizes=[[(116, 90), (156, 198), (373, 326)],
-                        [(30, 61), (62, 45), (59, 119)],
-                        [(10, 13), (16, 30), (33, 23)]],
-            strides=[32, 16, 8]),
-        bbox_coder=dict(type='YOLOBBoxCoder'),
-        featmap_strides=[32, 16, 8]),
+    backbone=dict(type='MobileNetV2', widen_factor=wf, out_indices=(2, 4, 6)),
+    neck=dict(type='YOLOV3Neck', num_scales=3,
+              in_channels=[int(320 * wf), int(96 * wf), int(32 * wf)],
+              out_channels=[96, 96, 96]),
+    bbox_head={{{{_base_.model.detector.bbox_head}}}},
     test_cfg=dict(
         nms_pre=100, min_bbox_size=0, score_thr=0.05, conf_thr=0.005,
         nms=dict(type='nms', iou_threshold=0.45), max_per_img=20))
 '''
+BASE = osp.join(REPO, 'configs', '_base_', 'models',
+                't2_yolov3_mobilenetv2.py')
 
 
 @pytest.fixture(scope='module')
@@ -51,7 +44,7 @@ def configs(tmp_path_factory):
     paths = []
     for name, widen in (('small', 0.5), ('large', 1.0)):
         path = root / f'yolov3_{name}.py'
-        path.write_text(YOLO_CONFIG.format(widen=widen))
+        path.write_text(YOLO_CONFIG.format(base=BASE, widen=widen))
         paths.append(str(path))
     return paths
 
