@@ -120,35 +120,49 @@ def read_frames(path: str, limit) -> list:
     return frames
 
 
-def time_model(model: torch.nn.Module, packed: list, batch_size: int) -> float:
-    """Frames per second of ``model.test_step`` on preprocessed batches."""
+class _Clock:
+    """Wall time and process CPU time (all threads) of a block."""
+
+    def __enter__(self) -> '_Clock':
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.wall = time.perf_counter() - self.wall
+        self.cpu = time.process_time() - self.cpu
+
+    def rates(self, frames: int) -> dict:
+        return dict(
+            fps=frames / self.wall, cpu_ms_per_frame=1000 * self.cpu / frames)
+
+
+def time_model(model: torch.nn.Module, packed: list, batch_size: int) -> dict:
+    """``model.test_step`` on preprocessed batches: fps, CPU ms/frame."""
     batches = [
         pseudo_collate(packed[i:i + batch_size])
         for i in range(0, len(packed), batch_size)
     ]
     with torch.no_grad():
         model.test_step(batches[0])  # warm-up
-        start = time.perf_counter()
-        for batch in batches:
-            model.test_step(batch)
-        elapsed = time.perf_counter() - start
-    return len(packed) / elapsed
+        with _Clock() as clock:
+            for batch in batches:
+                model.test_step(batch)
+    return clock.rates(len(packed))
 
 
 def time_tool(inferencer: VideoInferencer, video: str, frames: int,
-              save_video: bool) -> float:
-    """Frames per second of a whole :meth:`VideoInferencer.run`."""
+              save_video: bool) -> dict:
+    """A whole :meth:`VideoInferencer.run`: fps, CPU ms/frame."""
     with tempfile.TemporaryDirectory() as out_dir:
-        start = time.perf_counter()
-        summary = inferencer.run([video],
-                                 out_dir,
-                                 save_video=save_video,
-                                 max_frames=frames,
-                                 progress=False)
-        elapsed = time.perf_counter() - start
+        with _Clock() as clock:
+            summary = inferencer.run([video],
+                                     out_dir,
+                                     save_video=save_video,
+                                     max_frames=frames,
+                                     progress=False)
     if summary['failed']:
         raise RuntimeError(f'the tool failed: {summary["failed"]}')
-    return summary['frames'] / elapsed
+    return clock.rates(summary['frames'])
 
 
 def time_mmdet_loop(inferencer: VideoInferencer, video: str,
@@ -164,12 +178,11 @@ def time_mmdet_loop(inferencer: VideoInferencer, video: str,
     reader = mmcv.VideoReader(video)
     infer_s = draw_s = 0.0
     count = 0
-    with tempfile.TemporaryDirectory() as out_dir:
+    with tempfile.TemporaryDirectory() as out_dir, _Clock() as clock:
         writer = cv2.VideoWriter(
             os.path.join(out_dir,
                          'mmdet.mp4'), cv2.VideoWriter_fourcc(*'mp4v'),
             reader.fps, (reader.width, reader.height))
-        start = time.perf_counter()
         for frame in reader:
             if count == frames:
                 break
@@ -188,12 +201,26 @@ def time_mmdet_loop(inferencer: VideoInferencer, video: str,
             draw_s += time.perf_counter() - t1
             infer_s += t1 - t0
             count += 1
-        elapsed = time.perf_counter() - start
         writer.release()
     return dict(
-        fps=count / elapsed,
+        clock.rates(count),
         infer_ms_per_frame=1000 * infer_s / count,
         draw_write_ms_per_frame=1000 * draw_s / count)
+
+
+def measure_round(inferencer: VideoInferencer, packed: list, args) -> dict:
+    """Every measurement once; the tool uses this round's best batch."""
+    measured = {
+        f'model_b{b}': time_model(inferencer.model, packed, b)
+        for b in args.batch_sizes
+    }
+    best = max(args.batch_sizes, key=lambda b: measured[f'model_b{b}']['fps'])
+    inferencer.batch_size = best
+    measured['tool'] = time_tool(inferencer, args.video, args.frames, False)
+    measured['tool_save_video'] = time_tool(inferencer, args.video,
+                                            args.frames, True)
+    measured['mmdet'] = time_mmdet_loop(inferencer, args.video, args.frames)
+    return dict(measured, tool_batch_size=best)
 
 
 def main(argv=None) -> int:
@@ -211,76 +238,88 @@ def main(argv=None) -> int:
     height, width = frames[0].shape[:2]
     print(f'{len(frames)} frames of {width}x{height} from {args.video}; '
           f'torch threads: {torch.get_num_threads()}')
-
     packed = [inferencer.preprocess(f, i) for i, f in enumerate(frames)]
     del frames
-    # Every measurement once per round, in turn, keeping each one's best
-    # round: load from other processes then hits all of them alike.
+
+    # Every measurement once per round, in turn: load from other processes
+    # then hits all of them alike. Reported: each one's best round (fps)
+    # and its least CPU time per frame (all threads of this process).
     rounds = []
     for index in range(args.repeat):
-        by_batch = {
-            b: time_model(inferencer.model, packed, b)
-            for b in args.batch_sizes
-        }
-        inferencer.batch_size = max(by_batch, key=by_batch.get)
-        rounds.append(
-            dict(
-                model_fps_by_batch_size=by_batch,
-                tool_batch_size=inferencer.batch_size,
-                tool_fps=time_tool(inferencer, args.video, args.frames, False),
-                tool_save_video_fps=time_tool(inferencer, args.video,
-                                              args.frames, True),
-                mmdet=time_mmdet_loop(inferencer, args.video, args.frames)))
+        rounds.append(measure_round(inferencer, packed, args))
         print(f'round {index + 1}: {json.dumps(rounds[-1])}', flush=True)
-    model_fps = {
-        b: max(r['model_fps_by_batch_size'][b] for r in rounds)
-        for b in args.batch_sizes
+    keys = [f'model_b{b}'
+            for b in args.batch_sizes] + ['tool', 'tool_save_video', 'mmdet']
+    best = {
+        key:
+        dict(
+            max((r[key] for r in rounds), key=lambda m: m['fps']),
+            cpu_ms_per_frame=min(r[key]['cpu_ms_per_frame'] for r in rounds))
+        for key in keys
     }
-    best = max(model_fps, key=model_fps.get)
-    tool_fps = max(r['tool_fps'] for r in rounds)
-    tool_video_fps = max(r['tool_save_video_fps'] for r in rounds)
-    mmdet = max((r['mmdet'] for r in rounds), key=lambda m: m['fps'])
-
+    best_batch = max(
+        args.batch_sizes, key=lambda b: best[f'model_b{b}']['fps'])
+    model = best[f'model_b{best_batch}']
+    tool, tool_video, mmdet = (best['tool'], best['tool_save_video'],
+                               best['mmdet'])
     results = dict(
         command=' '.join([sys.executable] + sys.argv),
         machine=dict(
             platform=platform.platform(),
             processor=platform.processor() or platform.machine(),
             cpu_count=os.cpu_count(),
+            load_average=os.getloadavg(),
             torch=torch.__version__,
             torch_threads=torch.get_num_threads(),
             device=args.device),
         video=dict(path=args.video, width=width, height=height),
+        frames=len(packed),
         repeat=args.repeat,
         rounds=rounds,
-        model_fps_by_batch_size=model_fps,
-        best_batch_size=best,
-        model_fps=model_fps[best],
-        tool_fps=tool_fps,
-        tool_save_video_fps=tool_video_fps,
+        best=best,
+        model_fps_by_batch_size={
+            b: best[f'model_b{b}']['fps']
+            for b in args.batch_sizes
+        },
+        best_batch_size=best_batch,
+        model_fps=model['fps'],
+        tool_fps=tool['fps'],
+        tool_save_video_fps=tool_video['fps'],
         mmdet_fps=mmdet['fps'],
         mmdet_infer_ms_per_frame=mmdet['infer_ms_per_frame'],
         mmdet_draw_write_ms_per_frame=mmdet['draw_write_ms_per_frame'],
-        ratio_tool_to_model=tool_fps / model_fps[best],
-        ratio_tool_video_to_model=tool_video_fps / model_fps[best],
-        ratio_tool_video_to_mmdet=tool_video_fps / mmdet['fps'])
+        ratio_tool_to_model=tool['fps'] / model['fps'],
+        ratio_tool_video_to_model=tool_video['fps'] / model['fps'],
+        ratio_tool_video_to_mmdet=tool_video['fps'] / mmdet['fps'],
+        cpu_ratio_model_to_tool=model['cpu_ms_per_frame'] /
+        tool['cpu_ms_per_frame'],
+        cpu_ratio_mmdet_to_tool_video=mmdet['cpu_ms_per_frame'] /
+        tool_video['cpu_ms_per_frame'])
 
-    print('| measurement | fps | ms/frame |')
-    print('|---|---|---|')
-    for b, fps in model_fps.items():
-        print(f'| (1) model alone, batch {b} | {fps:.2f} | {1000 / fps:.1f} |')
-    for name, fps in (('(2) tool, detections only',
-                       tool_fps), ('(2) tool, --save-video', tool_video_fps),
-                      ('(3) mmdet loop + visualizer + writer', mmdet['fps'])):
-        print(f'| {name} | {fps:.2f} | {1000 / fps:.1f} |')
+    names = {
+        f'model_b{b}': f'(1) model alone, batch {b}'
+        for b in args.batch_sizes
+    }
+    names.update(
+        tool='(2) tool, detections only',
+        tool_save_video='(2) tool, --save-video',
+        mmdet='(3) mmdet loop + visualizer + writer')
+    print('| measurement | fps | ms/frame | CPU ms/frame |')
+    print('|---|---|---|---|')
+    for key in keys:
+        fps, cpu = best[key]['fps'], best[key]['cpu_ms_per_frame']
+        print(f'| {names[key]} | {fps:.2f} | {1000 / fps:.1f} | {cpu:.1f} |')
     print(f"mmdet loop: inference {mmdet['infer_ms_per_frame']:.1f} ms, "
           f"drawing + writing {mmdet['draw_write_ms_per_frame']:.1f} ms "
           'per frame')
-    print(f"ratios: detections-only / model = "
+    print(f"fps ratios: detections-only / model = "
           f"{results['ratio_tool_to_model']:.2f} (target >= 0.9); "
           f"save-video / mmdet = {results['ratio_tool_video_to_mmdet']:.2f} "
           f"(target >= 2); save-video / model = "
           f"{results['ratio_tool_video_to_model']:.2f}")
+    print(f"CPU-time ratios: model / detections-only = "
+          f"{results['cpu_ratio_model_to_tool']:.2f}; mmdet / save-video = "
+          f"{results['cpu_ratio_mmdet_to_tool_video']:.2f}")
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         with open(args.out, 'w', encoding='utf-8') as f:
