@@ -1,33 +1,29 @@
 """The T2 feature path (enhancer, guided backbone, aggregation neck) traces."""
+from pathlib import Path
+
 import torch
 from mmdet.registry import MODELS
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
 
 import lowlight  # noqa: F401
 
+CONFIG = (
+    Path(__file__).parents[2] / 'configs' / '_base_' / 'models' /
+    't2_yolov3_mobilenetv2.py')
+
 
 class FeaturePath(torch.nn.Module):
-    """Enhancer -> guided backbone -> neck list, without post-processing."""
+    """Enhancer -> guided backbone -> neck list of the light T2 config,
+    without the head's post-processing."""
 
     def __init__(self):
         super().__init__()
-        self.enhancer = MODELS.build(dict(type='RetinexDecomposer'))
-        self.backbone = MODELS.build(
-            dict(
-                type='IlluminationGuidedBackbone',
-                mode='film',
-                feat_channels=[32, 96, 320],
-                backbone=dict(type='MobileNetV2', out_indices=(2, 4, 6))))
-        self.neck = MODELS.build([
-            dict(
-                type='YOLOV3Neck',
-                num_scales=3,
-                in_channels=[320, 96, 32],
-                out_channels=[96, 96, 96]),
-            dict(
-                type='SemanticAggregationNeck',
-                in_channels=[96, 96, 96],
-                context_channels=32)
-        ])
+        init_default_scope('mmdet')
+        model = MODELS.build(Config.fromfile(str(CONFIG)).model)
+        self.enhancer = model.enhancer
+        self.backbone = model.detector.backbone
+        self.neck = model.detector.neck
         for head in self.backbone.heads:  # non-trivial guidance
             torch.nn.init.normal_(head.weight, std=0.1)
 
