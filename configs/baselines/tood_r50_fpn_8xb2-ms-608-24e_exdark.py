@@ -1,13 +1,12 @@
 # Baseline for ../t2/t2_tood_r50_fpn_8xb2-ms-608-24e_exdark.py:
 # the plain detector: no enhancer, no illumination guidance, no semantic
 # aggregation; same data, schedule and code path (LowLightDetector in mode
-# 'none').
+# 'none', which also unwraps the illumination-guided backbone).
 _base_ = ['../t2/t2_tood_r50_fpn_8xb2-ms-608-24e_exdark.py']
 
 model = dict(
     mode='none',
     detector=dict(
-        backbone=dict(mode='none'),
         neck=[
             dict(
                 type='FPN',

@@ -4,6 +4,7 @@ import os.path as osp
 import subprocess
 import sys
 
+import mmdet
 import pytest
 import torch
 from mmengine.hooks import Hook
@@ -146,8 +147,8 @@ def test_plain_mmdet_path_and_init_detector(trained):
 
     Builds the runner as mmdet's tools/train.py does (mmengine's root
     RUNNERS registry), trains one more epoch from our checkpoint with
-    load_from, and loads our checkpoint with mmdet.apis.init_detector
-    (torch's default weights_only=True).
+    load_from, loads our checkpoint with mmdet.apis.init_detector (torch's
+    default weights_only=True), and tests it with mmdet's own test.py.
     """
     _, _, work_a = trained
     # init_detector reads test_dataloader for the palette
@@ -179,3 +180,19 @@ print('classes', model.dataset_meta['classes'])
     assert 'runner LowLightRunner' in result.stdout
     assert "classes ('box', 'disc')" in result.stdout
     assert (work_a.parent / 'plain' / 'epoch_1.pth').exists()
+
+    # mmdet's own tools/test.py (shipped inside the mmdet package)
+    mmdet_test = osp.join(
+        osp.dirname(mmdet.__file__), '.mim', 'tools', 'test.py')
+    if not osp.exists(mmdet_test):
+        pytest.skip('this mmdet install does not ship tools/test.py')
+    result = subprocess.run([
+        sys.executable, mmdet_test, config,
+        str(work_a / 'epoch_2.pth'), '--work-dir',
+        str(work_a.parent / 'mmdet_test')
+    ],
+                            capture_output=True,
+                            text=True,
+                            cwd=str(work_a.parent))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert 'coco/bbox_mAP' in result.stdout + result.stderr
