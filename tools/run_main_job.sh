@@ -2,8 +2,10 @@
 # The main job: T2 trained from scratch on the embedded night sample, then
 # evaluated on its test split (AP@0.5 overall, per class, per lighting type).
 #   bash tools/install.sh && bash tools/run_main_job.sh
-# About 12-15 minutes on 2 CPU cores. Outputs: data/night_sample/ (the
-# generated sample) and work_dirs/<config>/ (log, checkpoint, results JSON).
+# About 12-15 minutes on 2 idle CPU cores (on a machine shared with other
+# jobs, OMP_NUM_THREADS=1 is much faster than the default). Outputs:
+# data/night_sample/ (the generated sample) and work_dirs/<config>/ (log,
+# checkpoint, test/lighting_eval_test.json with the AP breakdown).
 # Environment: PYTHON (default .venv/bin/python), CONFIG (default: the T2
 # sample config), WORK_DIR (default work_dirs/<config stem>).
 # Re-running resumes an interrupted training from its latest checkpoint.
@@ -50,4 +52,5 @@ CHECKPOINT=$(cat "$WORK_DIR/last_checkpoint")
 "$PYTHON" tools/test.py "$CONFIG" "$CHECKPOINT" --work-dir "$WORK_DIR/test"
 
 printf '\n[main job] done in %ds. Checkpoint: %s\n' $(( $(date +%s) - START )) "$CHECKPOINT"
-printf '[main job] results (JSON): %s\n' "$(ls -t "$WORK_DIR"/test/*/*.json "$WORK_DIR"/test/*.json 2>/dev/null | head -1)"
+printf '[main job] AP@0.5 overall, per class, per lighting type (JSON): %s\n' \
+  "$(ls "$WORK_DIR"/test/lighting_eval_test.json 2>/dev/null || ls -t "$WORK_DIR"/test/*/*.json | head -1)"
