@@ -13,5 +13,7 @@ model = dict(
     mode='joint',  # 'joint' | 'frozen' | 'preprocess' | 'none'
     enhancer=dict(type='RetinexDecomposer'),
     enhancer_loss_weight=1.0,
+    # gradient of the detection loss into the enhancer (0: own losses only)
+    detection_grad_scale=1.0,
     detector_mean=[123.675, 116.28, 103.53],
     detector_std=[58.395, 57.12, 57.375])

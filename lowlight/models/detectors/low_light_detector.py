@@ -37,6 +37,19 @@ def _features_passthrough(features: Tuple[Tensor, ...]) -> Tuple[Tensor, ...]:
     return features
 
 
+class _ScaleGradient(torch.autograd.Function):
+    """Identity forward; multiplies the gradient by ``scale`` backward."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor, scale: float) -> Tensor:
+        ctx.scale = scale
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> Tuple[Tensor, None]:
+        return grad * ctx.scale, None
+
+
 @MODELS.register_module()
 class LowLightDetector(BaseDetector):
     """Enhancer + (illumination-guided) detector, trained jointly.
@@ -85,6 +98,10 @@ class LowLightDetector(BaseDetector):
         enhancer_loss_weight (float): factor on every enhancer loss (in
             ``'joint'`` mode); they are reported as ``enh_<name>``.
             Defaults to 1.0.
+        detection_grad_scale (float): factor on the detection-loss gradient
+            that reaches the enhancer (``'joint'`` mode; the forward pass is
+            unchanged). 0 trains the enhancer by its own losses only while
+            the detector still trains on its output. Defaults to 1.0.
         data_preprocessor (dict, optional): the outer data preprocessor.
         init_cfg (dict or list[dict], optional): initialisation config.
     """
@@ -96,6 +113,7 @@ class LowLightDetector(BaseDetector):
                  detector_mean: Sequence[float] = IMAGENET_RGB_MEAN,
                  detector_std: Sequence[float] = IMAGENET_RGB_STD,
                  enhancer_loss_weight: float = 1.0,
+                 detection_grad_scale: float = 1.0,
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(
@@ -110,6 +128,7 @@ class LowLightDetector(BaseDetector):
                              'values each')
         self.mode = mode
         self.enhancer_loss_weight = enhancer_loss_weight
+        self.detection_grad_scale = detection_grad_scale
         detector = copy.deepcopy(detector)
         if detector.pop('data_preprocessor', None) is not None:
             print_log(
@@ -228,15 +247,18 @@ class LowLightDetector(BaseDetector):
             image = batch_inputs
         elif self.mode == 'joint':
             decomposition = self.enhancer(batch_inputs, img_shapes)
-            image = decomposition.reflectance
+            image, illumination = (
+                _ScaleGradient.apply(t, self.detection_grad_scale)
+                if self.detection_grad_scale != 1 else t
+                for t in decomposition)
         else:
             with torch.no_grad():
                 decomposition = self.enhancer(batch_inputs, img_shapes)
-            image = decomposition.reflectance
+            image, illumination = decomposition
         x = (image * 255 - self.detector_mean) / self.detector_std
         x = x * valid_mask(x, img_shapes)
         if self.uses_guidance:
-            feats = self.detector.backbone(x, decomposition.illumination)
+            feats = self.detector.backbone(x, illumination)
         else:
             feats = self.detector.backbone(x)
         if self.detector.with_neck:

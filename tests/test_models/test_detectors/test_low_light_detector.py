@@ -103,6 +103,19 @@ def test_joint_mode_detection_gradients_reach_the_enhancer():
     assert all(h.weight.grad.abs().sum() > 0 for h in heads)
 
 
+def test_detection_gradient_into_the_enhancer_is_scaled():
+    grads = {}
+    for scale in (1.0, 0.5, 0.0):
+        model = _build(_light_cfg(detection_grad_scale=scale))
+        inputs, samples = _batch(model)
+        det_loss, _ = _detection_loss(model, inputs, samples)
+        det_loss.backward()
+        grads[scale] = model.enhancer.estimator[0].conv.weight.grad
+    assert grads[1.0].abs().sum() > 0
+    torch.testing.assert_close(grads[0.5], 0.5 * grads[1.0])
+    assert grads[0.0].abs().sum() == 0
+
+
 @pytest.mark.parametrize('mode', ['frozen', 'preprocess'])
 def test_frozen_modes_keep_the_enhancer_fixed(mode):
     model = _build(_light_cfg(mode=mode))
