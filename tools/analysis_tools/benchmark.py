@@ -399,7 +399,8 @@ def benchmark(args):
     height, width = args.shape
     models, entries = {}, {}
     for key, config in configs.items():
-        _progress(f'{key}: building {config} and counting FLOPs')
+        _progress(f'{key}: building {config}' +
+                  ('' if args.skip_flops else ' and counting FLOPs'))
         torch.manual_seed(0)
         models[key] = build_model(config, checkpoints.get(key), device,
                                   args.cfg_options)
