@@ -2,8 +2,8 @@
 # The main job: T2 trained from scratch on the embedded night sample, then
 # evaluated on its test split (AP@0.5 overall, per class, per lighting type).
 #   bash tools/install.sh && bash tools/run_main_job.sh
-# About 12-15 minutes on 2 idle CPU cores (on a machine shared with other
-# jobs, OMP_NUM_THREADS=1 is much faster than the default). Outputs:
+# About 12-15 minutes on 2 idle CPU cores (on a busy machine it uses one
+# OpenMP thread, see below; set OMP_NUM_THREADS to override). Outputs:
 # data/night_sample/ (the generated sample) and work_dirs/<config>/ (log,
 # checkpoint, test/lighting_eval_test.json with the AP breakdown).
 # Environment: PYTHON (default .venv/bin/python), CONFIG (default: the T2
@@ -27,6 +27,18 @@ step() {
     $(( $(date +%s) - START ))
 }
 trap 'printf "\n[main job] FAILED at step: %s (see the messages above)\n" "$STEP" >&2' ERR
+
+# Two OpenMP threads per process are faster on idle cores but many times
+# slower when other jobs compete for them (measured: ~51 s vs ~3.5 s per
+# iteration on a busy 2-core machine), so use one thread on a busy machine.
+if [ -z "${OMP_NUM_THREADS:-}" ]; then
+  CORES=$(nproc 2>/dev/null || echo 2)
+  LOAD=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo 0)
+  if awk -v l="$LOAD" -v c="$CORES" 'BEGIN { exit !(l > c / 2) }'; then
+    export OMP_NUM_THREADS=1
+    echo "[main job] machine busy (load $LOAD on $CORES cores): OMP_NUM_THREADS=1"
+  fi
+fi
 
 if [ ! -x "$PYTHON" ]; then
   echo "[main job] $PYTHON not found: run 'bash tools/install.sh' first (or set PYTHON)" >&2
