@@ -15,7 +15,6 @@ while not yet reached), frames and seconds:
 
 All files are written to a temporary name and renamed.
 """
-import fcntl
 import json
 import os
 import time
@@ -71,6 +70,9 @@ def make_entry(item: VideoInput,
 
 @contextmanager
 def _locked(path: Path) -> Iterator[None]:
+    """Exclusive lock on ``path`` (POSIX ``flock``; imported here so that
+    importing this module works everywhere)."""
+    import fcntl
     with open(path, 'a') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
