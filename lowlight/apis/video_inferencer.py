@@ -368,7 +368,7 @@ class VideoInferencer:
         errors: List[BaseException] = []
         decoder = threading.Thread(
             target=self._decode_all,
-            args=(jobs, decoded, stop, options),
+            args=(jobs, decoded, stop, options, errors),
             name='video-decode',
             daemon=True)
         writer = threading.Thread(
@@ -399,7 +399,7 @@ class VideoInferencer:
             decoder.join()
             writer.join()
         if errors:
-            raise RuntimeError('the writer thread failed') from errors[0]
+            raise RuntimeError('a video worker thread failed') from errors[0]
 
     def _predict_frames(self, batch: List[Tuple[Frame, Dict]],
                         with_decomposition: bool) -> List[FrameResult]:
@@ -411,7 +411,8 @@ class VideoInferencer:
         ]
 
     def _decode_all(self, jobs: List[_Job], decoded: queue.Queue,
-                    stop: threading.Event, options: Dict) -> None:
+                    stop: threading.Event, options: Dict,
+                    errors: List[BaseException]) -> None:
         """Decode worker: frames of every input, preprocessed, batched."""
         try:
             for job in jobs:
@@ -419,6 +420,9 @@ class VideoInferencer:
             _put(decoded, None, stop)
         except _Stopped:
             pass
+        except BaseException as e:
+            errors.append(e)
+            stop.set()
 
     def _decode_one(self, job: _Job, decoded: queue.Queue,
                     stop: threading.Event, options: Dict) -> None:

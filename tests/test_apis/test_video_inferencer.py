@@ -315,3 +315,19 @@ def test_frames_in_flight_are_bounded(detector, tmp_path, monkeypatch):
     assert summary['frames'] == 40 and written[0] == 40
     # decoder batch + 1 queued + model + 1 queued + writer, 2 frames each
     assert max(in_flight) <= 2 * (2 * 1 + 4), max(in_flight)
+
+
+def test_worker_crash_stops_the_run_with_an_error(inferencer, tmp_path,
+                                                  monkeypatch):
+    video = make_video(tmp_path / 'v.mp4', num_frames=2)
+
+    def crash(*args):
+        raise MemoryError('decoder out of memory')
+
+    monkeypatch.setattr(inferencer, '_decode_one', crash)
+    with pytest.raises(RuntimeError, match='worker thread failed') as error:
+        inferencer.run([str(video)], tmp_path / 'out', progress=False)
+    assert isinstance(error.value.__cause__, MemoryError)
+    assert manifest_statuses(_manifest(tmp_path / 'out')) == {
+        'v.mp4': 'pending'
+    }
