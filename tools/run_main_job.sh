@@ -14,7 +14,7 @@ set -Eeuo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
-CONFIG=${CONFIG:-configs/t2/t2_yolov3_mobilenetv2_1xb16-256-8e_night-sample.py}
+CONFIG=${CONFIG:-configs/t2/t2_yolov3_mobilenetv2_1xb8-256-8e_night-sample.py}
 STEM=$(basename "$CONFIG" .py)
 WORK_DIR=${WORK_DIR:-work_dirs/$STEM}
 DATA=data/night_sample

@@ -29,6 +29,7 @@ def config_id(path):
 def test_configs_exist():
     names = {config_id(path) for path in CONFIGS}
     assert 't2/t2_yolov3_mobilenetv2_1xb16-256-8e_night-sample.py' in names
+    assert 't2/t2_yolov3_mobilenetv2_1xb8-256-8e_night-sample.py' in names
     for detector in ('yolov3_d53', 'tood_r50', 'faster-rcnn_r50-dcnv2',
                      'retinanet_r50-dcnv2'):
         for dataset in ('exdark', 'darkface'):
@@ -67,7 +68,8 @@ def test_config_builds(path):
 def test_sample_config_trains_and_predicts_a_step():
     cfg = Config.fromfile(
         osp.join(REPO, 'configs', 't2',
-                 't2_yolov3_mobilenetv2_1xb16-256-8e_night-sample.py'))
+                 't2_yolov3_mobilenetv2_1xb8-256-8e_night-sample.py'))
+    assert cfg.train_dataloader.batch_size == 8
     init_default_scope('mmdet')
     model = MODELS.build(cfg.model)
     model.init_weights()

@@ -18,7 +18,7 @@ from lowlight.engine import CheckpointLoadError
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SAMPLE = osp.join(REPO, 'configs', 't2',
-                  't2_yolov3_mobilenetv2_1xb16-256-8e_night-sample.py')
+                  't2_yolov3_mobilenetv2_1xb8-256-8e_night-sample.py')
 
 
 class CreatesFile:
