@@ -44,7 +44,7 @@ import numpy as np
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-_SAMPLE = 'yolov3_mobilenetv2_1xb16-256-8e_night-sample.py'
+_SAMPLE = 'yolov3_mobilenetv2_1xb8-256-8e_night-sample.py'
 # name -> (description, config relative to the repository root), in table
 # order. All inherit the T2 sample config: same data, schedule and detector.
 VARIANTS = {

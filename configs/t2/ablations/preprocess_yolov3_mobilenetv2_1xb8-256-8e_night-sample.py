@@ -5,8 +5,8 @@
 # the 'enhancer.' prefix, e.g. a finished T2 run:
 #   --cfg-options model.enhancer.init_cfg.checkpoint=PATH
 # (tools/analysis_tools/compare_on_sample.py passes the T2 run of the same
-# seed). Same data and schedule as the T2 sample config.
-_base_ = ['./plain_yolov3_mobilenetv2_1xb16-256-8e_night-sample.py']
+# seed). Same data and schedule as the T2 main-job config.
+_base_ = ['./plain_yolov3_mobilenetv2_1xb8-256-8e_night-sample.py']
 
 model = dict(
     mode='preprocess',

@@ -1,8 +1,8 @@
 # Baseline of the T2 comparison on the night sample: the plain YOLOv3-
 # MobileNetV2 (no enhancer, no guidance, no aggregation) through
 # LowLightDetector's mode 'none', so the image is normalised exactly as in
-# T2. Same data and schedule as the T2 sample config.
-_base_ = ['../t2_yolov3_mobilenetv2_1xb16-256-8e_night-sample.py']
+# T2. Same data and schedule as the T2 main-job config.
+_base_ = ['../t2_yolov3_mobilenetv2_1xb8-256-8e_night-sample.py']
 
 model = dict(
     mode='none',
