@@ -29,8 +29,10 @@ env_cfg = dict(
 )
 
 vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(
-    type='DetLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+# No fixed `name`: each runner then gets its own visualizer (named after the
+# experiment), so mmdet's DetVisualizationHook, which draws with the latest
+# created instance, never draws with another runner's class names.
+visualizer = dict(type='DetLocalVisualizer', vis_backends=vis_backends)
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)
 
 log_level = 'INFO'
