@@ -331,3 +331,45 @@ def test_worker_crash_stops_the_run_with_an_error(inferencer, tmp_path,
     assert manifest_statuses(_manifest(tmp_path / 'out')) == {
         'v.mp4': 'pending'
     }
+
+
+def test_workers_run_torch_on_one_thread_model_keeps_its_threads(
+        detector, tmp_path, monkeypatch):
+    """A worker's own OpenMP team would compete with the model's threads."""
+    import threading
+
+    import torch
+    from lowlight.apis import video_outputs
+    inferencer = VideoInferencer(*detector, score_thr=0.0)
+    video = make_video(tmp_path / 'v.mp4', num_frames=3)
+    seen = {}
+    preprocess, predict = inferencer.preprocess, inferencer.predict
+    write = video_outputs.VideoOutputs.write
+
+    def record(stage):
+        seen.setdefault(stage, set()).add(
+            (threading.current_thread().name, torch.get_num_threads()))
+
+    def recording_preprocess(image, index=0):
+        record('decode')
+        return preprocess(image, index)
+
+    def recording_predict(*args, **kwargs):
+        record('model')
+        return predict(*args, **kwargs)
+
+    def recording_write(self, result):
+        record('write')
+        write(self, result)
+
+    monkeypatch.setattr(inferencer, 'preprocess', recording_preprocess)
+    monkeypatch.setattr(inferencer, 'predict', recording_predict)
+    monkeypatch.setattr(video_outputs.VideoOutputs, 'write', recording_write)
+    torch.set_num_threads(2)  # the autouse fixture restores the count
+    inferencer.run([str(video)], tmp_path / 'out', progress=False)
+    assert seen == {
+        'decode': {('video-decode', 1)},
+        'model': {(threading.main_thread().name, 2)},
+        'write': {('video-write', 1)},
+    }
+    assert torch.get_num_threads() == 2
