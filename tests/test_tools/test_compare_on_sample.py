@@ -111,3 +111,87 @@ def test_bad_arguments():
     args = compare.parse_args(['--quick'])
     assert args.seeds == [0] and args.epochs == compare.QUICK_EPOCHS
     assert args.work_dir.endswith('compare_on_sample_quick')
+
+
+def test_schedule_options_shorten_the_whole_schedule():
+    from mmengine.config import Config
+    config = compare.VARIANTS['t2'][1]
+    options = compare.schedule_options(config, 3)
+    assert options == [
+        'train_cfg.max_epochs=3', 'train_cfg.val_interval=3',
+        'param_scheduler.1.end=3'
+    ]  # the iteration-based warm-up (param_scheduler.0) is left alone
+    cfg = Config.fromfile(osp.join(REPO, config))
+    cfg.merge_from_dict({
+        key: int(value)
+        for key, value in (option.split('=') for option in options)
+    })
+    assert cfg.train_cfg.max_epochs == 3 and cfg.train_cfg.val_interval == 3
+    assert cfg.param_scheduler[1].end == 3
+    assert cfg.param_scheduler[0].end == 50
+
+
+def test_parallel_runs_respect_dependencies_and_go_on_after_failures(
+        tmp_path, monkeypatch, capsys):
+    import threading
+    import time
+    lock, running, events = threading.Lock(), [0], []
+
+    def fake_run_one(python,
+                     config,
+                     run_dir,
+                     seed,
+                     epochs,
+                     options,
+                     on_progress,
+                     env=None,
+                     dry_run=False):
+        name = osp.basename(osp.dirname(run_dir))
+        with lock:
+            running[0] += 1
+            events.append(('start', name, seed, running[0], env))
+        on_progress('train epoch 1 iter 1/1')
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+            events.append(('end', name, seed, running[0], env))
+        if (name, seed) == ('t2', 1):
+            raise RuntimeError('command failed (exit 1), see train.log')
+        return dict(
+            seed=seed,
+            train_s=1.0,
+            test_s=1.0,
+            checkpoint='train/epoch_1.pth',
+            metrics={'voc/mAP': 0.1 * (seed + 1)})
+
+    monkeypatch.setattr(compare, 'run_one', fake_run_one)
+    monkeypatch.delenv('OMP_NUM_THREADS', raising=False)
+    argv = [
+        '--variants', 'plain', 't2', 'preprocess', '--seeds', '0', '1',
+        '--jobs', '2', '--work-dir',
+        str(tmp_path)
+    ]
+    with pytest.raises(RuntimeError, match='t2 seed 1: command failed'):
+        compare.main(argv)
+    starts = [e for e in events if e[0] == 'start']
+    assert max(e[3] for e in starts) <= 2
+    assert {e[4]['OMP_NUM_THREADS']
+            for e in starts
+            } == {str(max(1, (compare.os.cpu_count() or 1) // 2))}
+
+    def index(kind, name, seed):
+        return next(i for i, e in enumerate(events)
+                    if e[:3] == (kind, name, seed))
+
+    # preprocess seed 0 starts after t2 seed 0 ended; seed 1's never runs
+    assert index('end', 't2', 0) < index('start', 'preprocess', 0)
+    assert ('start', 'preprocess', 1) not in [e[:3] for e in starts]
+    out = capsys.readouterr().out
+    assert 't2 seed 1 FAILED' in out
+    for name, seed in (('plain', 0), ('plain', 1), ('t2', 0), ('preprocess',
+                                                               0)):
+        assert osp.isfile(tmp_path / name / f'seed{seed}' / 'result.json')
+    assert not osp.exists(tmp_path / 't2' / 'seed1' / 'result.json')
+    summary = json.loads((tmp_path / 'results.json').read_text())['summary']
+    assert summary['plain']['seeds'] == [0, 1]
+    assert summary['preprocess']['seeds'] == [0]

@@ -13,15 +13,22 @@ variant at another config):
 
 Every run (variant x seed) calls ``tools/train.py`` and then
 ``tools/test.py`` in a subprocess, with ``--cfg-options randomness.seed=S``
-(and ``train_cfg.max_epochs=E`` when a schedule length is given) plus any
-``--cfg-options`` given here. Model selection uses the val split only: the
+plus any ``--cfg-options`` given here. A schedule length (``--epochs``)
+shortens the whole schedule: the epochs, a validation interval equal to the
+schedule, and the end of every epoch-based LR scheduler that ended with it
+(a cosine decay over 8 epochs cut at 3 would never decay). ``--jobs N`` runs
+N runs at a time, each with ``OMP_NUM_THREADS`` = cores / N unless set
+(for machines with more cores than one run uses well; on 2 cores two
+1-thread runs were no faster than one after the other). Runs go seed by
+seed, so an interrupted comparison has whole seeds. Model selection uses the val split only: the
 checkpoint tested is the best one on the val split when the config saves
 one (``save_best``), else the last one; the test split is evaluated once
 per run, at the end. A run is finished when its ``result.json`` exists;
 finished runs are never redone, and an interrupted training resumes from
 its last checkpoint. The summary (mean and sample standard deviation of
 AP@0.5 overall and per lighting type) is printed and written to
-``results.md`` and ``results.json`` in the work dir.
+``results.md`` and ``results.json`` in the work dir, after every finished
+run (so a partial comparison still has a table).
 
 Examples::
 
@@ -31,6 +38,7 @@ Examples::
     python tools/analysis_tools/compare_on_sample.py
 """
 import argparse
+import concurrent.futures
 import glob
 import json
 import os
@@ -38,6 +46,7 @@ import os.path as osp
 import re
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -99,6 +108,11 @@ def parse_args(argv=None):
         help=f'one seed and {QUICK_EPOCHS} epochs: a first look in under '
         '30 minutes on 2 CPU cores')
     parser.add_argument(
+        '--jobs',
+        type=int,
+        default=1,
+        help='runs at a time (default 1); each gets cores / jobs threads')
+    parser.add_argument(
         '--work-dir',
         help='where runs and the summary go (default: '
         'work_dirs/compare_on_sample[_quick])')
@@ -125,6 +139,8 @@ def parse_args(argv=None):
         if name in args.configs and source not in args.configs:
             parser.error(f'variant {name} reuses the enhancer of variant '
                          f'{source}: add {source} to --variants')
+    if args.jobs < 1:
+        parser.error('--jobs must be >= 1')
     if args.seeds is None:
         args.seeds = [0] if args.quick else [0, 1, 2]
     if args.epochs is None and args.quick:
@@ -157,14 +173,14 @@ def _hms(seconds):
     return f'{seconds // 3600:d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}'
 
 
-def run_logged(cmd, log_path, status):
-    """Run ``cmd``, copying its output to ``log_path`` and showing its
-    mmengine progress (epoch, iteration) after ``status`` on one line.
+def run_logged(cmd, log_path, on_progress, env=None):
+    """Run ``cmd``, copying its output to ``log_path`` and passing its
+    mmengine progress (``'train epoch 3 iter 20/50'``) to ``on_progress``.
 
     Raises:
         RuntimeError: if the command fails, with the end of its log.
     """
-    env = dict(os.environ, PYTHONUNBUFFERED='1')
+    env = dict(env or os.environ, PYTHONUNBUFFERED='1')
     with open(log_path, 'a') as log:
         log.write('$ ' + ' '.join(cmd) + '\n')
         log.flush()
@@ -182,17 +198,64 @@ def run_logged(cmd, log_path, status):
             match = _PROGRESS.search(line)
             if match:
                 mode, epoch, it, total = match.groups()
-                print(
-                    f'\r{status} {mode} epoch {epoch} iter {it}/{total}'
-                    '   ',
-                    end='',
-                    flush=True)
+                on_progress(f'{mode} epoch {epoch} iter {it}/{total}')
         proc.wait()
-    print(f'\r{status}' + ' ' * 40, end='\r', flush=True)
     if proc.returncode:
         raise RuntimeError(
             f'command failed (exit {proc.returncode}), see {log_path}:\n'
             f'  {" ".join(cmd)}\n' + ''.join(tail))
+
+
+class StatusLine:
+    """One terminal line with the progress of every running run."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._runs = {}
+        self._width = 0
+
+    def set(self, run, text=None):
+        """Show ``text`` for ``run``; None removes the run from the line."""
+        with self._lock:
+            if text is None:
+                self._runs.pop(run, None)
+            else:
+                self._runs[run] = text
+            line = ' | '.join(f'{k}: {v}' for k, v in self._runs.items())
+            print('\r' + line.ljust(self._width), end='', flush=True)
+            self._width = len(line)
+
+    def print(self, text):
+        """Print a whole line above the status line."""
+        with self._lock:
+            print('\r' + text.ljust(self._width), flush=True)
+            self._width = 0
+
+
+def schedule_options(config, epochs):
+    """``--cfg-options`` that set a config's schedule to ``epochs``: the
+    epoch count, a validation interval equal to the whole schedule, and the
+    end of every epoch-based LR scheduler that ended with the schedule."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(REPO_ROOT, config))
+    options = [f'train_cfg.max_epochs={epochs}']
+    old = cfg.get('train_cfg', {}).get('max_epochs')
+    if old is None:
+        return options
+    if cfg.train_cfg.get('val_interval') == old:
+        options.append(f'train_cfg.val_interval={epochs}')
+    schedulers = cfg.get('param_scheduler') or []
+    if isinstance(schedulers, dict):
+        schedulers = {'param_scheduler': schedulers}
+    else:
+        schedulers = {
+            f'param_scheduler.{i}': sched
+            for i, sched in enumerate(schedulers)
+        }
+    for key, sched in schedulers.items():
+        if sched.get('by_epoch', True) and sched.get('end') == old:
+            options.append(f'{key}.end={epochs}')
+    return options
 
 
 def select_checkpoint(train_dir):
@@ -238,7 +301,8 @@ def run_one(python,
             seed,
             epochs,
             cfg_options,
-            status,
+            on_progress,
+            env=None,
             dry_run=False):
     """Train, select on val, test; return the per-run result dict."""
     train_dir = osp.join(run_dir, 'train')
@@ -246,7 +310,7 @@ def run_one(python,
     options = [f'randomness.seed={seed}'] + list(cfg_options)
     train_options = list(options)
     if epochs:
-        train_options.append(f'train_cfg.max_epochs={epochs}')
+        train_options += schedule_options(config, epochs)
     train_cmd = [
         python, 'tools/train.py', config, '--work-dir', train_dir,
         '--cfg-options', *train_options
@@ -262,15 +326,14 @@ def run_one(python,
         return None
     os.makedirs(run_dir, exist_ok=True)
     tic = time.time()
-    run_logged(train_cmd, osp.join(run_dir, 'train.log'),
-               f'{status} training:')
+    run_logged(train_cmd, osp.join(run_dir, 'train.log'), on_progress, env)
     train_s = time.time() - tic
     checkpoint = select_checkpoint(train_dir)
     tic = time.time()
     run_logged([
         python, 'tools/test.py', config, checkpoint, '--work-dir', test_dir,
         '--cfg-options', *options
-    ], osp.join(run_dir, 'test.log'), f'{status} testing:')
+    ], osp.join(run_dir, 'test.log'), on_progress, env)
     return dict(
         config=config,
         seed=seed,
@@ -377,59 +440,21 @@ def enhancer_checkpoint(work_dir, source, seed, dry_run=False):
         return osp.join(run_dir, json.load(f)['checkpoint'])
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    missing = [
-        c for c in args.configs.values()
-        if not osp.isfile(osp.join(REPO_ROOT, c))
-    ]
-    if missing:
-        sys.exit('config(s) not found: ' + ', '.join(missing))
-    os.makedirs(args.work_dir, exist_ok=True)
-    work_dir = osp.abspath(args.work_dir)
-    names = list(args.configs)
+def run_order(names, seeds):
+    """Runs seed by seed; within a seed, variants that reuse another
+    variant's enhancer come last."""
     order = ([n for n in names if n not in ENHANCER_FROM] +
              [n for n in names if n in ENHANCER_FROM])
-    runs = [(name, seed) for name in order for seed in args.seeds]
-    results, todo = {}, []
-    for name, seed in runs:
-        result_file = osp.join(work_dir, name, f'seed{seed}', 'result.json')
-        if osp.isfile(result_file):
-            with open(result_file) as f:
-                results.setdefault(name, []).append(json.load(f))
-        else:
-            todo.append((name, seed))
-    print(f'{len(runs)} runs ({len(names)} variants x {len(args.seeds)} '
-          f'seeds, epochs: {args.epochs or "config"}); '
-          f'{len(runs) - len(todo)} already finished, {len(todo)} to run. '
-          f'Work dir: {work_dir}')
-    start, done_now = time.time(), 0
-    for name, seed in todo:
-        eta = ('' if not done_now else ', ETA ' + _hms(
-            (time.time() - start) / done_now * (len(todo) - done_now)))
-        status = (f'[{runs.index((name, seed)) + 1}/{len(runs)}] {name} '
-                  f'seed {seed} (elapsed {_hms(time.time() - start)}{eta})')
-        print(status)
-        run_dir = osp.join(work_dir, name, f'seed{seed}')
-        options = list(args.cfg_options)
-        if name in ENHANCER_FROM:
-            options.append('model.enhancer.init_cfg.checkpoint=' +
-                           enhancer_checkpoint(work_dir, ENHANCER_FROM[name],
-                                               seed, args.dry_run))
-        result = run_one(sys.executable, args.configs[name], run_dir, seed,
-                         args.epochs, options, status, args.dry_run)
-        if result is None:
-            continue
-        write_json(result, osp.join(run_dir, 'result.json'))
-        results.setdefault(name, []).append(result)
-        done_now += 1
-        overall, _ = ap50_keys(result['metrics'])
-        print(
-            f'{status} done in {_hms(result["train_s"] + result["test_s"])}' +
-            (f': AP@0.5 {100 * result["metrics"][overall]:.1f}'
-             if overall else ''))
-    if args.dry_run:
-        return None
+    return [(name, seed) for seed in seeds for name in order]
+
+
+def write_summary(results, names, args, argv, work_dir):
+    """Summarise the finished runs into ``results.md`` and
+    ``results.json``; return the summary and its table."""
+    results = {
+        name: sorted(runs, key=lambda run: run['seed'])
+        for name, runs in results.items()
+    }
     summary, table = summarise(results, names,
                                {n: VARIANTS[n][0]
                                 for n in VARIANTS})
@@ -444,8 +469,131 @@ def main(argv=None):
             summary=summary), osp.join(work_dir, 'results.json'))
     write_text(f'Command: `{command.strip()}`\n\n{table}',
                osp.join(work_dir, 'results.md'))
+    return summary, table
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    missing = [
+        c for c in args.configs.values()
+        if not osp.isfile(osp.join(REPO_ROOT, c))
+    ]
+    if missing:
+        sys.exit('config(s) not found: ' + ', '.join(missing))
+    os.makedirs(args.work_dir, exist_ok=True)
+    work_dir = osp.abspath(args.work_dir)
+    names = list(args.configs)
+    runs = run_order(names, args.seeds)
+    results, todo, finished = {}, [], set()
+    for name, seed in runs:
+        result_file = osp.join(work_dir, name, f'seed{seed}', 'result.json')
+        if osp.isfile(result_file):
+            with open(result_file) as f:
+                results.setdefault(name, []).append(json.load(f))
+            finished.add((name, seed))
+        else:
+            todo.append((name, seed))
+    print(f'{len(runs)} runs ({len(names)} variants x {len(args.seeds)} '
+          f'seeds, epochs: {args.epochs or "config"}); '
+          f'{len(runs) - len(todo)} already finished, {len(todo)} to run. '
+          f'Work dir: {work_dir}')
+
+    def options_of(name, seed):
+        options = list(args.cfg_options)
+        if name in ENHANCER_FROM:
+            options.append('model.enhancer.init_cfg.checkpoint=' +
+                           enhancer_checkpoint(work_dir, ENHANCER_FROM[name],
+                                               seed, args.dry_run))
+        return options
+
+    def label_of(name, seed):
+        return f'[{runs.index((name, seed)) + 1}/{len(runs)}] {name} seed {seed}'
+
+    if args.dry_run:
+        for name, seed in todo:
+            print(label_of(name, seed))
+            run_one(
+                sys.executable,
+                args.configs[name],
+                osp.join(work_dir, name, f'seed{seed}'),
+                seed,
+                args.epochs,
+                options_of(name, seed),
+                print,
+                dry_run=True)
+        return None
+
+    env = dict(os.environ)
+    if args.jobs > 1 and 'OMP_NUM_THREADS' not in env:
+        env['OMP_NUM_THREADS'] = str(
+            max(1, (os.cpu_count() or 1) // args.jobs))
+    status = StatusLine()
+    start, done_now, failed = time.time(), 0, []
+    pending, running = list(todo), {}
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        while pending or running:
+            for name, seed in list(pending):
+                source = (ENHANCER_FROM.get(name), seed)
+                if len(running) == args.jobs:
+                    break
+                if source[0] is not None and source not in finished:
+                    if any(f[0] == source for f in failed):
+                        pending.remove((name, seed))
+                        failed.append(((name, seed), f'needs {source[0]} '
+                                       f'seed {seed}, which failed'))
+                    continue
+                pending.remove((name, seed))
+                label = label_of(name, seed)
+                eta = ('' if not done_now else ', ETA ' + _hms(
+                    (time.time() - start) / done_now *
+                    (len(pending) + len(running) + 1)))
+                status.print(f'{label} (elapsed '
+                             f'{_hms(time.time() - start)}{eta})')
+                running[pool.submit(
+                    run_one,
+                    sys.executable,
+                    args.configs[name],
+                    osp.join(work_dir, name, f'seed{seed}'),
+                    seed,
+                    args.epochs,
+                    options_of(name, seed),
+                    lambda text, label=label: status.set(label, text),
+                    env)] = (name, seed)
+            if not running:
+                break  # what is left waits for runs that failed
+            done, _ = concurrent.futures.wait(
+                running, return_when=concurrent.futures.FIRST_COMPLETED)
+            for future in done:
+                name, seed = running.pop(future)
+                label = label_of(name, seed)
+                status.set(label, None)
+                try:
+                    result = future.result()
+                except Exception as e:
+                    failed.append(((name, seed), str(e)))
+                    status.print(f'{label} FAILED: {e}')
+                    continue
+                run_dir = osp.join(work_dir, name, f'seed{seed}')
+                os.makedirs(run_dir, exist_ok=True)
+                write_json(result, osp.join(run_dir, 'result.json'))
+                results.setdefault(name, []).append(result)
+                finished.add((name, seed))
+                done_now += 1
+                overall, _ = ap50_keys(result['metrics'])
+                status.print(
+                    f'{label} done in '
+                    f'{_hms(result["train_s"] + result["test_s"])}' +
+                    (f': AP@0.5 {100 * result["metrics"][overall]:.1f}'
+                     if overall else ''))
+                write_summary(results, names, args, argv, work_dir)
+    summary, table = write_summary(results, names, args, argv, work_dir)
     print(table)
     print(f'Written: {osp.join(work_dir, "results.md")}')
+    if failed:
+        raise RuntimeError('failed runs (finished runs are kept; rerun to '
+                           'retry): ' +
+                           '; '.join(f'{n} seed {s}: {why.splitlines()[0]}'
+                                     for (n, s), why in failed))
     return summary
 
 
