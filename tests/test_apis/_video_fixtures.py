@@ -4,20 +4,9 @@ from typing import List, Sequence, Tuple
 
 import cv2
 import numpy as np
-import pytest
 import torch
 
 CLASSES = ('car', 'person', 'bicycle')
-
-
-@pytest.fixture(autouse=True)
-def single_torch_thread():
-    """Tiny models run far faster on one thread on a shared 2-core box
-    (import this fixture into a test module to apply it there)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 TINY_YOLO_CONFIG = """

@@ -59,12 +59,3 @@ def draw_dark_scene(height: int = 96,
 def dark_scene():
     """The drawing function: ``dark_scene(height, width, seed)``."""
     return draw_dark_scene
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small CPU models run faster on one thread on a shared 2-core box."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)

@@ -5,8 +5,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1] / 'test_apis'))
-from _video_fixtures import (  # noqa: E402,F401
-    frame_count, make_detector, single_torch_thread)
+from _video_fixtures import frame_count, make_detector  # noqa: E402
 
 TOOL = Path(__file__).parents[2] / 'tools' / 'analysis_tools' / \
     'video_throughput.py'
