@@ -16,12 +16,12 @@ while not yet reached), frames and seconds:
 All files are written to a temporary name and renamed.
 """
 import json
-import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence
 
+from ..utils.file_io import atomic_write_text
 from .video_inputs import VideoInput, select_shard
 
 STATUS_FILE = 'status.json'
@@ -30,12 +30,8 @@ STATUSES = ('done', 'failed', 'skipped', 'pending')
 
 
 def write_json_atomic(path: Path, obj: Dict) -> None:
-    """Write JSON to a temporary file next to ``path``, then rename."""
-    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
-    with open(tmp, 'w', encoding='utf-8') as f:
-        json.dump(obj, f, indent=1)
-        f.write('\n')
-    os.replace(tmp, path)
+    """Write JSON (one key per line) through a temporary file."""
+    atomic_write_text(str(path), json.dumps(obj, indent=1) + '\n')
 
 
 def read_status(input_dir: Path) -> Optional[Dict]:

@@ -36,12 +36,9 @@ Example::
         --shape 608 608 --device cpu --out work_dirs/benchmark/yolov3.json
 """
 import argparse
-import json
 import os
-import os.path as osp
 import platform
 import sys
-import tempfile
 import time
 from functools import partial
 
@@ -58,6 +55,7 @@ from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 # importing lowlight registers its modules
 from lowlight.engine import load_checkpoint_safely
+from lowlight.utils import atomic_dump_json
 
 # jit node names under which mmcv's deformable convolutions appear in a
 # traced graph, with the position of the weight among the op's inputs.
@@ -365,20 +363,6 @@ def format_table(results):
     return '\n'.join(lines)
 
 
-def dump_json(obj, path):
-    """Write JSON under a temporary name, then rename it into place."""
-    out_dir = osp.dirname(osp.abspath(path))
-    os.makedirs(out_dir, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out_dir, suffix='.json.tmp')
-    try:
-        with os.fdopen(fd, 'w') as f:
-            json.dump(obj, f, indent=2)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def _progress(message):
     print(
         f'[{time.strftime("%H:%M:%S")}] {message}',
@@ -479,7 +463,7 @@ def main(argv=None):
                       f'{m["iterations"]} iterations (--max-time reached)')
     print(format_table(results))
     if args.out:
-        dump_json(results, args.out)
+        atomic_dump_json(results, args.out, indent=2)
         print(f'results written to {args.out}')
     return results
 

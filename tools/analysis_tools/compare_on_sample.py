@@ -51,6 +51,8 @@ import time
 
 import numpy as np
 
+from lowlight.utils import atomic_dump_json, atomic_write_text
+
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 _SAMPLE = 'yolov3_mobilenetv2_1xb8-256-8e_night-sample.py'
@@ -150,22 +152,6 @@ def parse_args(argv=None):
             'work_dirs',
             'compare_on_sample' + ('_quick' if args.quick else ''))
     return args
-
-
-def write_json(obj, path):
-    """Write JSON under a temporary name, then rename it into place."""
-    tmp = f'{path}.tmp'
-    with open(tmp, 'w') as f:
-        json.dump(obj, f, indent=2)
-    os.replace(tmp, path)
-
-
-def write_text(text, path):
-    """Write text under a temporary name, then rename it into place."""
-    tmp = f'{path}.tmp'
-    with open(tmp, 'w') as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def _hms(seconds):
@@ -460,15 +446,18 @@ def write_summary(results, names, args, argv, work_dir):
                                 for n in VARIANTS})
     command = 'python tools/analysis_tools/compare_on_sample.py ' + ' '.join(
         argv if argv is not None else sys.argv[1:])
-    write_json(
+    atomic_dump_json(
         dict(
             command=command,
             epochs=args.epochs,
             seeds=args.seeds,
             configs=args.configs,
-            summary=summary), osp.join(work_dir, 'results.json'))
-    write_text(f'Command: `{command.strip()}`\n\n{table}',
-               osp.join(work_dir, 'results.md'))
+            summary=summary),
+        osp.join(work_dir, 'results.json'),
+        indent=2)
+    atomic_write_text(
+        osp.join(work_dir, 'results.md'),
+        f'Command: `{command.strip()}`\n\n{table}')
     return summary, table
 
 
@@ -575,7 +564,8 @@ def main(argv=None):
                     continue
                 run_dir = osp.join(work_dir, name, f'seed{seed}')
                 os.makedirs(run_dir, exist_ok=True)
-                write_json(result, osp.join(run_dir, 'result.json'))
+                atomic_dump_json(
+                    result, osp.join(run_dir, 'result.json'), indent=2)
                 results.setdefault(name, []).append(result)
                 finished.add((name, seed))
                 done_now += 1

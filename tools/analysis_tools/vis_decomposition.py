@@ -26,6 +26,7 @@ from mmengine.config import DictAction
 from mmengine.dataset import Compose
 
 # importing lowlight registers its modules
+from lowlight.utils import atomic_path
 from lowlight.visualization import render_decomposition_panels
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
@@ -82,10 +83,9 @@ def write_png(path, panel_rgb):
                                                    cv2.COLOR_RGB2BGR))
     if not ok:
         raise RuntimeError(f'OpenCV could not encode the panel for {path}')
-    tmp = f'{path}.tmp'
-    with open(tmp, 'wb') as f:
-        f.write(buffer.tobytes())
-    os.replace(tmp, path)
+    with atomic_path(path, '.png') as tmp:
+        with open(tmp, 'wb') as f:
+            f.write(buffer.tobytes())
 
 
 def main(argv=None):

@@ -28,7 +28,7 @@ from typing import Dict, List, Tuple
 import cv2
 import numpy as np
 
-from lowlight.datasets.file_io import atomic_dump_json, atomic_path
+from lowlight.utils.file_io import atomic_dump_json, atomic_path
 from lowlight.datasets.transforms import (sample_low_light_params,
                                           synthesize_low_light)
 

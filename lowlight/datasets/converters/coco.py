@@ -10,7 +10,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from PIL import Image, UnidentifiedImageError
 
-from ..file_io import atomic_dump_json, atomic_write_text
+from ...utils.file_io import atomic_dump_json, atomic_write_text
 from .report import BadInputError, ConversionReport
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')

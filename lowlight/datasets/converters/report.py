@@ -3,7 +3,7 @@ import os.path as osp
 from collections import Counter
 from typing import List, Optional, Tuple
 
-from ..file_io import atomic_write_text
+from ...utils.file_io import atomic_write_text
 
 
 class ConversionError(RuntimeError):

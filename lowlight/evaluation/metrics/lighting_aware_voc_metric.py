@@ -14,7 +14,7 @@ from mmdet.datasets.api_wrappers import COCO, COCOeval
 from mmdet.evaluation.functional import eval_map
 from mmdet.registry import METRICS
 from ...datasets.exdark import EXDARK_IN_OUT, EXDARK_LIGHTS
-from ...datasets.file_io import atomic_dump_json
+from ...utils.file_io import atomic_dump_json
 
 
 def _to_numpy(value) -> np.ndarray:
