@@ -225,6 +225,45 @@ def test_grayscale_and_odd_size_inputs(inferencer, tmp_path):
     cap.release()
 
 
+def test_variable_frame_rate_keeps_the_container_times(inferencer, tmp_path):
+    from fractions import Fraction
+
+    import av
+    times_ms = [0, 40, 80, 200, 240, 500, 540, 1000]
+    video = tmp_path / 'vfr.mp4'
+    with av.open(str(video), 'w') as container:
+        stream = container.add_stream('mpeg4', rate=25)
+        stream.width, stream.height, stream.pix_fmt = 96, 64, 'yuv420p'
+        stream.time_base = stream.codec_context.time_base = Fraction(1, 1000)
+        for time_ms, image in zip(times_ms,
+                                  video_frames(len(times_ms), (96, 64))):
+            frame = av.VideoFrame.from_ndarray(image, format='bgr24')
+            frame.pts, frame.time_base = time_ms, Fraction(1, 1000)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+    out = tmp_path / 'out'
+    summary = inferencer.run([str(video)],
+                             out,
+                             save_video=True,
+                             progress=False)
+    assert summary['done'] == 1
+    records = read_jsonl(out / 'vfr.mp4' / 'detections.jsonl')
+    assert [r['frame'] for r in records] == list(range(len(times_ms)))
+    assert [r['time_ms'] for r in records] == pytest.approx(times_ms)
+    # the annotated video has every frame, at the container's mean rate
+    annotated = out / 'vfr.mp4' / 'annotated.mp4'
+    assert frame_count(annotated) == len(times_ms)
+    cap = cv2.VideoCapture(str(video))
+    mean_fps = cap.get(cv2.CAP_PROP_FPS)
+    cap.release()
+    cap = cv2.VideoCapture(str(annotated))
+    assert cap.get(cv2.CAP_PROP_FPS) == pytest.approx(mean_fps, rel=1e-3)
+    cap.release()
+
+
 def test_shards_cover_every_input_once(inferencer, tmp_path):
     for i in range(5):
         make_video(tmp_path / 'in' / f'v{i}.mp4', num_frames=2)
