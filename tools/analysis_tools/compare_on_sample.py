@@ -488,13 +488,16 @@ def main(argv=None):
           f'{len(runs) - len(todo)} already finished, {len(todo)} to run. '
           f'Work dir: {work_dir}')
 
-    def options_of(name, seed):
+    def run_args(name, seed):
+        """``run_one``'s first arguments for a run."""
         options = list(args.cfg_options)
         if name in ENHANCER_FROM:
             options.append('model.enhancer.init_cfg.checkpoint=' +
                            enhancer_checkpoint(work_dir, ENHANCER_FROM[name],
                                                seed, args.dry_run))
-        return options
+        return (sys.executable, args.configs[name],
+                osp.join(work_dir, name,
+                         f'seed{seed}'), seed, args.epochs, options)
 
     def label_of(name, seed):
         return f'[{runs.index((name, seed)) + 1}/{len(runs)}] {name} seed {seed}'
@@ -502,15 +505,7 @@ def main(argv=None):
     if args.dry_run:
         for name, seed in todo:
             print(label_of(name, seed))
-            run_one(
-                sys.executable,
-                args.configs[name],
-                osp.join(work_dir, name, f'seed{seed}'),
-                seed,
-                args.epochs,
-                options_of(name, seed),
-                print,
-                dry_run=True)
+            run_one(*run_args(name, seed), print, dry_run=True)
         return None
 
     env = dict(os.environ)
@@ -541,12 +536,7 @@ def main(argv=None):
                              f'{_hms(time.time() - start)}{eta})')
                 running[pool.submit(
                     run_one,
-                    sys.executable,
-                    args.configs[name],
-                    osp.join(work_dir, name, f'seed{seed}'),
-                    seed,
-                    args.epochs,
-                    options_of(name, seed),
+                    *run_args(name, seed),
                     lambda text, label=label: status.set(label, text),
                     env)] = (name, seed)
             if not running:
