@@ -5,74 +5,42 @@ from typing import List, Sequence, Tuple
 import cv2
 import numpy as np
 import torch
+from mmengine.config import Config
+from tiny_yolov3 import tiny_yolov3_model
 
 CLASSES = ('car', 'person', 'bicycle')
 
 
-TINY_YOLO_CONFIG = """
-default_scope = 'mmdet'
-model = dict(
-    type='YOLOV3',
-    data_preprocessor=dict(
-        type='DetDataPreprocessor',
-        mean=[0, 0, 0],
-        std=[255., 255., 255.],
-        bgr_to_rgb=True,
-        pad_size_divisor=32),
-    backbone=dict(
-        type='MobileNetV2',
-        widen_factor=0.25,
-        out_indices=(2, 4, 6),
-        act_cfg=dict(type='LeakyReLU', negative_slope=0.1),
-        init_cfg=None),
-    neck=dict(
-        type='YOLOV3Neck',
-        num_scales=3,
-        in_channels=[80, 24, 8],
-        out_channels=[16, 16, 16]),
-    bbox_head=dict(
-        type='YOLOV3Head',
-        num_classes=3,
-        in_channels=[16, 16, 16],
-        out_channels=[16, 16, 16],
-        anchor_generator=dict(
-            type='YOLOAnchorGenerator',
-            base_sizes=[[(116, 90), (156, 198), (373, 326)],
-                        [(30, 61), (62, 45), (59, 119)],
-                        [(10, 13), (16, 30), (33, 23)]],
-            strides=[32, 16, 8]),
-        bbox_coder=dict(type='YOLOBBoxCoder'),
-        featmap_strides=[32, 16, 8],
-        loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=True),
-        loss_conf=dict(type='CrossEntropyLoss', use_sigmoid=True),
-        loss_xy=dict(type='CrossEntropyLoss', use_sigmoid=True),
-        loss_wh=dict(type='MSELoss')),
-    test_cfg=dict(
-        nms_pre=1000,
-        min_bbox_size=0,
-        score_thr=0.0,
-        conf_thr=0.0,
-        nms=dict(type='nms', iou_threshold=0.45),
-        max_per_img=MAX_PER_IMG))
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(SCALE, SCALE), keep_ratio=True),
-    dict(
-        type='PackDetInputs',
-        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                   'scale_factor'))
-]
-test_dataloader = dict(
-    batch_size=1,
-    dataset=dict(
-        type='CocoDataset',
-        data_root='',
-        ann_file='none.json',
-        data_prefix=dict(img=''),
-        metainfo=dict(classes=('car', 'person', 'bicycle')),
-        test_mode=True,
-        pipeline=test_pipeline))
-"""
+def tiny_detector_config(scale: int = 64, max_per_img: int = 5) -> Config:
+    """Config of the tiny YOLOv3 on ``scale`` px inputs, keeping every
+    detection (score and objectness thresholds 0) up to ``max_per_img``."""
+    test_pipeline = [
+        dict(type='LoadImageFromFile'),
+        dict(type='Resize', scale=(scale, scale), keep_ratio=True),
+        dict(
+            type='PackDetInputs',
+            meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                       'scale_factor'))
+    ]
+    return Config(
+        dict(
+            default_scope='mmdet',
+            model=tiny_yolov3_model(
+                len(CLASSES),
+                score_thr=0.0,
+                conf_thr=0.0,
+                nms_pre=1000,
+                max_per_img=max_per_img),
+            test_dataloader=dict(
+                batch_size=1,
+                dataset=dict(
+                    type='CocoDataset',
+                    data_root='',
+                    ann_file='none.json',
+                    data_prefix=dict(img=''),
+                    metainfo=dict(classes=CLASSES),
+                    test_mode=True,
+                    pipeline=test_pipeline))))
 
 
 def make_detector(tmp_path: Path,
@@ -87,9 +55,7 @@ def make_detector(tmp_path: Path,
     from mmdet.apis import init_detector
 
     config = tmp_path / 'tiny_yolov3.py'
-    config.write_text(
-        TINY_YOLO_CONFIG.replace('MAX_PER_IMG', str(max_per_img)).replace(
-            'SCALE', str(scale)))
+    config.write_text(tiny_detector_config(scale, max_per_img).pretty_text)
     torch.manual_seed(0)
     model = init_detector(str(config), None, device='cpu')
     checkpoint = tmp_path / 'tiny_yolov3.pth'

@@ -3,18 +3,14 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from _video_fixtures import make_video, read_frames, read_jsonl
-from mmengine.config import Config
+from _video_fixtures import (make_video, read_frames, read_jsonl,
+                             tiny_detector_config)
 
 from lowlight.apis import VideoInferencer
 
 
 def _low_light_config(tmp_path, mode):
-    from _video_fixtures import TINY_YOLO_CONFIG
-    path = tmp_path / 'tiny.py'
-    path.write_text(
-        TINY_YOLO_CONFIG.replace('MAX_PER_IMG', '5').replace('SCALE', '64'))
-    cfg = Config.fromfile(str(path))
+    cfg = tiny_detector_config()
     detector = cfg.model.copy()
     preprocessor = detector.pop('data_preprocessor')
     cfg.model = dict(

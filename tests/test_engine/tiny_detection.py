@@ -5,6 +5,7 @@ import os.path as osp
 import cv2
 import numpy as np
 from mmengine.config import Config
+from tiny_yolov3 import tiny_yolov3_model
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CLASSES = ('box', 'disc')
@@ -26,12 +27,11 @@ def make_tiny_coco(root: str, num_images: int = 4, size: int = 64) -> str:
         if label == 0:
             cv2.rectangle(img, (x, y), (x + w, y + h), (90, 160, 220), -1)
         else:
-            cv2.ellipse(img, (x + w // 2, y + h // 2), (w // 2, h // 2), 0,
-                        0, 360, (200, 120, 60), -1)
+            cv2.ellipse(img, (x + w // 2, y + h // 2), (w // 2, h // 2), 0, 0,
+                        360, (200, 120, 60), -1)
         name = f'images/{index:03d}.png'
         cv2.imwrite(osp.join(root, name), img)
-        images.append(
-            dict(id=index, file_name=name, width=size, height=size))
+        images.append(dict(id=index, file_name=name, width=size, height=size))
         annotations.append(
             dict(
                 id=index,
@@ -87,42 +87,7 @@ def tiny_config_file(path: str,
         data_prefix=dict(img=''),
         metainfo=dict(classes=CLASSES))
     cfg = dict(
-        model=dict(
-            type='YOLOV3',
-            data_preprocessor=dict(
-                type='DetDataPreprocessor',
-                mean=[0, 0, 0],
-                std=[255., 255., 255.],
-                bgr_to_rgb=True,
-                pad_size_divisor=32),
-            backbone=dict(
-                type='MobileNetV2',
-                widen_factor=0.25,
-                out_indices=(2, 4, 6),
-                act_cfg=dict(type='LeakyReLU', negative_slope=0.1)),
-            neck=dict(
-                type='YOLOV3Neck',
-                num_scales=3,
-                in_channels=[80, 24, 8],
-                out_channels=[16, 16, 16]),
-            bbox_head=dict(
-                type='YOLOV3Head',
-                num_classes=len(CLASSES),
-                in_channels=[16, 16, 16],
-                out_channels=[16, 16, 16]),
-            train_cfg=dict(
-                assigner=dict(
-                    type='GridAssigner',
-                    pos_iou_thr=0.5,
-                    neg_iou_thr=0.5,
-                    min_pos_iou=0)),
-            test_cfg=dict(
-                nms_pre=100,
-                min_bbox_size=0,
-                score_thr=0.01,
-                conf_thr=0.005,
-                nms=dict(type='nms', iou_threshold=0.45),
-                max_per_img=20)),
+        model=tiny_yolov3_model(len(CLASSES)),
         train_dataloader=dict(
             batch_size=2,
             num_workers=0,
@@ -132,8 +97,7 @@ def tiny_config_file(path: str,
                 filter_cfg=dict(filter_empty_gt=True),
                 pipeline=train_pipeline)),
         train_cfg=dict(
-            type='EpochBasedTrainLoop', max_epochs=max_epochs,
-            val_interval=1),
+            type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1),
         optim_wrapper=dict(
             type='OptimWrapper',
             optimizer=dict(
@@ -145,8 +109,7 @@ def tiny_config_file(path: str,
                 by_epoch=False,
                 begin=0,
                 end=3),
-            dict(type='MultiStepLR', by_epoch=True, milestones=[1],
-                 gamma=0.1)
+            dict(type='MultiStepLR', by_epoch=True, milestones=[1], gamma=0.1)
         ],
         default_hooks=dict(logger=dict(interval=1)),
         randomness=dict(seed=0),
