@@ -21,7 +21,8 @@ class Decomposition(NamedTuple):
     """A Retinex decomposition of a batch of images.
 
     Attributes:
-        reflectance (Tensor): (N, 3, H, W), values in [0, 1].
+        reflectance (Tensor): (N, 3, H, W), values in [0, 1] (up to
+            ``max_reflectance`` for a RetinexDecomposer that sets it).
         illumination (Tensor): (N, 1, H, W) or (N, 3, H, W), values in
             (0, 1].
     """

@@ -27,6 +27,23 @@ def test_shapes_ranges_and_retinex_identity_odd_size(channels):
     torch.testing.assert_close(recon[unclipped], img[unclipped])
 
 
+def test_max_reflectance_keeps_what_would_clip_at_one():
+    img = torch.rand(1, 3, 32, 32)
+    clipped, kept = (_build(max_reflectance=m).eval() for m in (1.0, 4.0))
+    with torch.no_grad():
+        kept.load_state_dict(clipped.state_dict())
+        # an illumination below the image: R = I / L above 1 where I > L
+        for model in (clipped, kept):
+            model.estimator[-1].conv.bias.fill_(-0.3)
+        r1, r4 = clipped(img).reflectance, kept(img).reflectance
+    over = r4 > 1
+    assert over.float().mean() > 0.1 and r4.max() <= 4
+    assert torch.all(r1[over] == 1)
+    torch.testing.assert_close(r1[~over], r4[~over])
+    recon = r4 * kept(img).illumination
+    torch.testing.assert_close(recon[r4 < 4], img[r4 < 4])
+
+
 def test_inference_parameter_count_under_1000():
     model = _build()
     n = sum(p.numel() for p in model.estimator.parameters())
@@ -145,6 +162,8 @@ def test_bad_arguments():
         RetinexDecomposer(illumination_channels=2)
     with pytest.raises(ValueError, match='num_stages'):
         RetinexDecomposer(num_stages=0)
+    with pytest.raises(ValueError, match='max_reflectance'):
+        RetinexDecomposer(max_reflectance=0)
     with pytest.raises(ValueError, match='image shapes'):
         RetinexDecomposer()(torch.rand(1, 3, 8, 8), img_shapes=[(9, 8)])
     with pytest.raises(ValueError, match='2 image shapes'):
