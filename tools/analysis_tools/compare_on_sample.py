@@ -18,10 +18,8 @@ shortens the whole schedule: the epochs, a validation interval equal to the
 schedule, and the end of every epoch-based LR scheduler that ended with it
 (a cosine decay over 8 epochs cut at 3 would never decay). ``--jobs N`` runs
 N runs at a time, each with ``OMP_NUM_THREADS`` = cores / N unless set
-(small models use many threads badly: on 2 cores, plain + T2 side by side
-on one thread each trained 8 epochs in 12.8 min, where T2 alone on two
-threads trains in about 7 min). Runs go seed by seed, so an interrupted
-comparison has whole seeds. Model selection uses the val split only: the
+(for machines where one small run cannot use every core). Runs go seed by
+seed, so an interrupted comparison has whole seeds. Model selection uses the val split only: the
 checkpoint tested is the best one on the val split when the config saves
 one (``save_best``), else the last one; the test split is evaluated once
 per run, at the end. A run is finished when its ``result.json`` exists;
