@@ -110,8 +110,13 @@ def test_checkpoints_are_weights_only_and_resume_restores_state(
     final_a = torch.load(work_a / 'epoch_2.pth', weights_only=True)
     final_b = torch.load(
         tmp_path / 'run_b' / 'epoch_2.pth', weights_only=True)
+    # Equal up to float rounding: on one thread the two processes' kernels
+    # can round differently (MKL/oneDNN results depend on buffer
+    # alignment); measured: 1.7e-5 on one value of about 4. A resume
+    # that lost the LR, momentum or data order differs by far more.
     for key, value in final_a['state_dict'].items():
-        torch.testing.assert_close(final_b['state_dict'][key], value)
+        torch.testing.assert_close(
+            final_b['state_dict'][key], value, rtol=1e-4, atol=1e-4)
 
 
 def test_resume_auto_and_load_from(trained):
