@@ -1,10 +1,8 @@
 import importlib.util
 import json
 import os.path as osp
-import subprocess
-import sys
-
 import pytest
+from tiny_loader_options import tiny_loader_options
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 spec = importlib.util.spec_from_file_location(
@@ -14,39 +12,17 @@ compare = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(compare)
 
 
-@pytest.fixture(scope='module')
-def tiny_sample(tmp_path_factory):
-    """A night sample of 4 train / 2 val / 2 test images of 64x48."""
-    root = str(tmp_path_factory.mktemp('night') / 'sample')
-    for cmd in ([
-            'tools/misc/make_night_sample.py', root, '--num-train', '4',
-            '--num-val', '2', '--num-test', '2', '--size', '64', '--workers',
-            '1'
-    ], ['tools/dataset_converters/exdark.py', root, root]):
-        subprocess.run(
-            [sys.executable] + cmd, cwd=REPO, check=True, capture_output=True)
-    return root + '/'
-
-
 def _tiny_options(data_root):
-    options = ['default_hooks.logger.interval=1']
-    for split, resize in (('train', 2), ('val', 1), ('test', 1)):
-        loader = f'{split}_dataloader'
-        options += [
-            f'{loader}.dataset.data_root={data_root}',
-            f'{loader}.batch_size=2', f'{loader}.num_workers=0',
-            f'{loader}.persistent_workers=False',
-            f'{loader}.dataset.pipeline.{resize}.scale=(64,64)'
-        ]
-    return options
+    return ['default_hooks.logger.interval=1'] + tiny_loader_options(
+        data_root, 64)
 
 
-def test_end_to_end_and_resume(tiny_sample, tmp_path, capsys):
+def test_end_to_end_and_resume(tiny_night_sample, tmp_path, capsys):
     work_dir = tmp_path / 'cmp'
     argv = [
         '--variants', 't2', 'preprocess', '--seeds', '3', '--epochs', '1',
         '--work-dir',
-        str(work_dir), '--cfg-options', *_tiny_options(tiny_sample)
+        str(work_dir), '--cfg-options', *_tiny_options(tiny_night_sample)
     ]
     summary = compare.main(argv)
     out = capsys.readouterr().out

@@ -6,10 +6,7 @@ import socket
 import subprocess
 import sys
 
-import pytest
-
-from lowlight.datasets.converters import convert_exdark
-from lowlight.datasets.night_sample import generate_night_sample
+from tiny_loader_options import tiny_loader_options
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SAMPLE = osp.join(REPO, 'configs', 't2',
@@ -22,52 +19,34 @@ def free_port():
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope='module')
-def tiny_sample(tmp_path_factory):
-    """4 train / 2 val / 2 test images of 96x72 from the night sample."""
-    root = str(tmp_path_factory.mktemp('night') / 'sample')
-    generate_night_sample(
-        root, seed=0, num_train=4, num_val=2, num_test=2, size=96, workers=1)
-    convert_exdark(root, root)
-    return root + '/'
-
-
 def run(script, args):
     env = dict(
         os.environ,
         PORT=str(free_port()),
         PYTHON=sys.executable,
         OMP_NUM_THREADS='1')
-    return subprocess.run(['bash', osp.join(REPO, 'tools', script)] + args,
-                          cwd=REPO,
-                          env=env,
-                          capture_output=True,
-                          text=True,
-                          timeout=400)
+    return subprocess.run(
+        ['bash', osp.join(REPO, 'tools', script)] + args,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=400)
 
 
 def tiny_options(data_root):
-    options = [
+    return [
         'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
         'default_hooks.logger.interval=1'
-    ]
-    for split, resize in (('train', 2), ('val', 1), ('test', 1)):
-        loader = f'{split}_dataloader'
-        options += [
-            f'{loader}.dataset.data_root={data_root}',
-            f'{loader}.batch_size=2', f'{loader}.num_workers=0',
-            f'{loader}.persistent_workers=False',
-            f'{loader}.dataset.pipeline.{resize}.scale=(96,96)'
-        ]
-    return options
+    ] + tiny_loader_options(data_root, 96)
 
 
-def test_two_cpu_processes_train_and_test(tiny_sample, tmp_path):
+def test_two_cpu_processes_train_and_test(tiny_night_sample, tmp_path):
     work_dir = tmp_path / 'work'
-    result = run('dist_train.sh', [
-        SAMPLE, '2', '--work-dir',
-        str(work_dir), '--cfg-options'
-    ] + tiny_options(tiny_sample))
+    result = run('dist_train.sh',
+                 [SAMPLE, '2', '--work-dir',
+                  str(work_dir), '--cfg-options'] +
+                 tiny_options(tiny_night_sample))
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]  # torchrun: both ranks ok
     assert (work_dir / 'epoch_1.pth').exists()
@@ -81,14 +60,15 @@ def test_two_cpu_processes_train_and_test(tiny_sample, tmp_path):
         SAMPLE,
         str(work_dir / 'epoch_1.pth'), '2', '--work-dir',
         str(tmp_path / 'test'), '--cfg-options'
-    ] + tiny_options(tiny_sample))
+    ] + tiny_options(tiny_night_sample))
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
     assert 'Epoch(test) [1/1]' in output
 
 
 def test_usage_errors():
-    result = subprocess.run(['bash', osp.join(REPO, 'tools', 'dist_train.sh')],
-                            capture_output=True,
-                            text=True)
+    result = subprocess.run(
+        ['bash', osp.join(REPO, 'tools', 'dist_train.sh')],
+        capture_output=True,
+        text=True)
     assert result.returncode == 2 and 'usage:' in result.stderr

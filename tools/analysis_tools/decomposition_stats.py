@@ -1,0 +1,196 @@
+"""Measure what a trained enhancer does to the images: mean input I,
+reflectance R and illumination L, the brightening R / I, mean |R - I|, and
+how much of R sits at its upper bound (clipped highlights), overall and per
+lighting type.
+
+Example::
+
+    python tools/analysis_tools/decomposition_stats.py \\
+        configs/t2/t2_yolov3_mobilenetv2_1xb8-256-8e_night-sample.py \\
+        work_dirs/<run>/epoch_8.pth --split val --num-images 64 \\
+        --out work_dirs/<run>/decomposition_stats.json
+
+Images come from the config's ``val_dataloader`` (or ``test_dataloader``)
+in order, through its pipeline and the model's data preprocessor, exactly as
+the detector sees them; batch padding is left out. The model and checkpoint
+are loaded by mmdet's ``init_detector`` (weights-only). Every statistic is a
+mean over all pixels and channels of the images taken.
+"""
+import argparse
+import sys
+from collections import defaultdict
+
+import torch
+from mmdet.apis import init_detector
+from mmengine.config import DictAction
+from mmengine.runner import Runner
+
+# importing lowlight registers its modules
+from lowlight.utils import atomic_dump_json
+
+#: a value counts as at a bound when within this distance of it
+AT_BOUND_TOLERANCE = 1e-3
+STATISTICS = ('input', 'reflectance', 'illumination', 'abs_r_minus_i',
+              'r_at_bound', 'input_saturated')
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Statistics of the decomposition (R, L) a trained '
+        'LowLightDetector makes of a dataset split.')
+    parser.add_argument('config', help='model config')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--split',
+        choices=('val', 'test'),
+        default='val',
+        help='which dataloader of the config to read (default: val)')
+    parser.add_argument(
+        '--num-images',
+        type=int,
+        default=64,
+        help='the first N images of the split (default: 64; 0 = all)')
+    parser.add_argument(
+        '--batch-size', type=int, default=8, help='images per forward pass')
+    parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
+    parser.add_argument('--out', help='also write the statistics as JSON')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, as in tools/train.py')
+    args = parser.parse_args(argv)
+    if args.num_images < 0 or args.batch_size < 1:
+        parser.error('--num-images must be >= 0 and --batch-size >= 1')
+    return args
+
+
+class DecompositionStatistics:
+    """Pixel-weighted sums of the statistics, overall and per group."""
+
+    def __init__(self, max_reflectance: float):
+        self.max_reflectance = max_reflectance
+        self.sums = defaultdict(lambda: defaultdict(float))
+        self.counts = defaultdict(lambda: defaultdict(int))
+        self.images = defaultdict(int)
+
+    def add(self, group: str, image: torch.Tensor, reflectance: torch.Tensor,
+            illumination: torch.Tensor) -> None:
+        """Add one image, padding already cut off.
+
+        Args:
+            group (str): e.g. the lighting type; also counted in ``'all'``.
+            image (Tensor): (3, H, W) input in [0, 1].
+            reflectance (Tensor): (3, H, W).
+            illumination (Tensor): (C_L, H, W), C_L 1 or 3.
+        """
+        values = dict(
+            input=image,
+            reflectance=reflectance,
+            illumination=illumination,
+            abs_r_minus_i=(reflectance - image).abs(),
+            r_at_bound=(reflectance
+                        >= self.max_reflectance - AT_BOUND_TOLERANCE).float(),
+            input_saturated=(image >= 1 - AT_BOUND_TOLERANCE).float())
+        for name in {'all', group}:
+            self.images[name] += 1
+            for key, value in values.items():
+                self.sums[name][key] += value.double().sum().item()
+                self.counts[name][key] += value.numel()
+
+    def summary(self) -> dict:
+        """``{group: {statistic: mean, 'images': n, 'gain': R / I}}``."""
+        out = {}
+        for name in sorted(self.images, key=lambda n: (n != 'all', n)):
+            means = {
+                key: self.sums[name][key] / self.counts[name][key]
+                for key in STATISTICS
+            }
+            means['gain'] = (
+                means['reflectance'] /
+                means['input'] if means['input'] > 0 else float('nan'))
+            out[name] = dict(images=self.images[name], **means)
+        return out
+
+
+def format_table(summary: dict, max_reflectance: float) -> str:
+    """A Markdown table of :meth:`DecompositionStatistics.summary`."""
+    lines = [
+        '| images | n | mean I | mean R | mean L | R / I | mean abs(R - I) '
+        f'| R at bound {max_reflectance:g} | I saturated |', '|---' * 9 + '|'
+    ]
+    for name, s in summary.items():
+        lines.append(f"| {name} | {s['images']} | {s['input']:.3f} | "
+                     f"{s['reflectance']:.3f} | {s['illumination']:.3f} | "
+                     f"{s['gain']:.2f} | {s['abs_r_minus_i']:.3f} | "
+                     f"{100 * s['r_at_bound']:.1f} % | "
+                     f"{100 * s['input_saturated']:.2f} % |")
+    return '\n'.join(lines)
+
+
+@torch.no_grad()
+def collect(model, dataloader, num_images: int) -> DecompositionStatistics:
+    """Decompose the first ``num_images`` images (0 = all) of a loader."""
+    stats = DecompositionStatistics(
+        float(getattr(model.enhancer, 'max_reflectance', 1.0)))
+    seen = 0
+    for data_batch in dataloader:
+        data = model.data_preprocessor(data_batch, False)
+        inputs, samples = data['inputs'], data['data_samples']
+        decomposition = model.decompose(inputs, samples)
+        for i, sample in enumerate(samples):
+            height, width = sample.img_shape[:2]
+            stats.add(
+                str(sample.metainfo.get('light_name', 'unknown')),
+                inputs[i, :, :height, :width],
+                decomposition.reflectance[i, :, :height, :width],
+                decomposition.illumination[i, :, :height, :width])
+            seen += 1
+            if seen == num_images:
+                return stats
+    return stats
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    # With cfg_options=None, init_detector reads config.model.backbone,
+    # which a LowLightDetector config (backbone under model.detector) lacks.
+    model = init_detector(
+        args.config,
+        args.checkpoint,
+        device=args.device,
+        cfg_options=args.cfg_options or {})
+    if getattr(model, 'enhancer', None) is None:
+        print(
+            f'{args.config}: the model has no enhancer (a LowLightDetector '
+            "in mode 'joint' or 'frozen' is needed)",
+            file=sys.stderr)
+        return 2
+    loader_cfg = model.cfg[f'{args.split}_dataloader'].copy()
+    loader_cfg.update(
+        batch_size=args.batch_size, num_workers=0, persistent_workers=False)
+    loader_cfg.pop('prefetch_factor', None)
+    dataloader = Runner.build_dataloader(loader_cfg)
+    stats = collect(model, dataloader, args.num_images)
+    if not stats.images:
+        print(
+            f'{args.config}: the {args.split} split has no images',
+            file=sys.stderr)
+        return 2
+    summary = stats.summary()
+    print(f'{args.split} split, checkpoint {args.checkpoint}')
+    print(format_table(summary, stats.max_reflectance))
+    if args.out:
+        atomic_dump_json(
+            dict(
+                config=args.config,
+                checkpoint=args.checkpoint,
+                split=args.split,
+                max_reflectance=stats.max_reflectance,
+                groups=summary), args.out)
+        print(f'written to {args.out}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
