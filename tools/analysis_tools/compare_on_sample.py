@@ -460,6 +460,81 @@ def write_summary(results, names, args, argv, work_dir):
     return summary, table
 
 
+def run_pending(todo, finished, jobs, start_run, on_done, label_of):
+    """Run the (name, seed) pairs of ``todo`` in order, ``jobs`` at a time,
+    with one status line of every running run's progress.
+
+    A variant that reuses another variant's enhancer starts only once that
+    run of its seed is in ``finished``, and is skipped if that run failed.
+
+    Args:
+        todo (list[tuple]): (name, seed) pairs to run.
+        finished (set): (name, seed) pairs already done; runs that succeed
+            are added.
+        jobs (int): most runs at a time.
+        start_run (callable): ``(name, seed, on_progress) -> result``; runs
+            in a worker thread and raises when the run fails.
+        on_done (callable): ``(name, seed, result)``, called in this thread
+            after each successful run.
+        label_of (callable): ``(name, seed) -> str`` for the status line.
+
+    Returns:
+        list: ((name, seed), reason) for each failed or skipped run.
+    """
+    status = StatusLine()
+    start, done_now, failed = time.time(), 0, []
+    pending, running = list(todo), {}
+    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+        while pending or running:
+            for name, seed in list(pending):
+                source = (ENHANCER_FROM.get(name), seed)
+                if len(running) == jobs:
+                    break
+                if source[0] is not None and source not in finished:
+                    if any(f[0] == source for f in failed):
+                        pending.remove((name, seed))
+                        failed.append(((name, seed), f'needs {source[0]} '
+                                       f'seed {seed}, which failed'))
+                    continue
+                pending.remove((name, seed))
+                label = label_of(name, seed)
+                eta = ('' if not done_now else ', ETA ' + _hms(
+                    (time.time() - start) / done_now *
+                    (len(pending) + len(running) + 1)))
+                status.print(f'{label} (elapsed '
+                             f'{_hms(time.time() - start)}{eta})')
+                running[pool.submit(
+                    start_run,
+                    name,
+                    seed,
+                    lambda text, label=label: status.set(label, text))] = (
+                        name, seed)
+            if not running:
+                break  # what is left waits for runs that failed
+            done, _ = concurrent.futures.wait(
+                running, return_when=concurrent.futures.FIRST_COMPLETED)
+            for future in done:
+                name, seed = running.pop(future)
+                label = label_of(name, seed)
+                status.set(label, None)
+                try:
+                    result = future.result()
+                except Exception as e:
+                    failed.append(((name, seed), str(e)))
+                    status.print(f'{label} FAILED: {e}')
+                    continue
+                on_done(name, seed, result)
+                finished.add((name, seed))
+                done_now += 1
+                overall, _ = ap50_keys(result['metrics'])
+                status.print(
+                    f'{label} done in '
+                    f'{_hms(result["train_s"] + result["test_s"])}' +
+                    (f': AP@0.5 {100 * result["metrics"][overall]:.1f}'
+                     if overall else ''))
+    return failed
+
+
 def main(argv=None):
     args = parse_args(argv)
     missing = [
@@ -510,61 +585,19 @@ def main(argv=None):
     if args.jobs > 1 and 'OMP_NUM_THREADS' not in env:
         env['OMP_NUM_THREADS'] = str(
             max(1, (os.cpu_count() or 1) // args.jobs))
-    status = StatusLine()
-    start, done_now, failed = time.time(), 0, []
-    pending, running = list(todo), {}
-    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        while pending or running:
-            for name, seed in list(pending):
-                source = (ENHANCER_FROM.get(name), seed)
-                if len(running) == args.jobs:
-                    break
-                if source[0] is not None and source not in finished:
-                    if any(f[0] == source for f in failed):
-                        pending.remove((name, seed))
-                        failed.append(((name, seed), f'needs {source[0]} '
-                                       f'seed {seed}, which failed'))
-                    continue
-                pending.remove((name, seed))
-                label = label_of(name, seed)
-                eta = ('' if not done_now else ', ETA ' + _hms(
-                    (time.time() - start) / done_now *
-                    (len(pending) + len(running) + 1)))
-                status.print(f'{label} (elapsed '
-                             f'{_hms(time.time() - start)}{eta})')
-                running[pool.submit(
-                    run_one,
-                    *run_args(name, seed),
-                    lambda text, label=label: status.set(label, text),
-                    env)] = (name, seed)
-            if not running:
-                break  # what is left waits for runs that failed
-            done, _ = concurrent.futures.wait(
-                running, return_when=concurrent.futures.FIRST_COMPLETED)
-            for future in done:
-                name, seed = running.pop(future)
-                label = label_of(name, seed)
-                status.set(label, None)
-                try:
-                    result = future.result()
-                except Exception as e:
-                    failed.append(((name, seed), str(e)))
-                    status.print(f'{label} FAILED: {e}')
-                    continue
-                run_dir = osp.join(work_dir, name, f'seed{seed}')
-                os.makedirs(run_dir, exist_ok=True)
-                atomic_dump_json(
-                    result, osp.join(run_dir, 'result.json'), indent=2)
-                results.setdefault(name, []).append(result)
-                finished.add((name, seed))
-                done_now += 1
-                overall, _ = ap50_keys(result['metrics'])
-                status.print(
-                    f'{label} done in '
-                    f'{_hms(result["train_s"] + result["test_s"])}' +
-                    (f': AP@0.5 {100 * result["metrics"][overall]:.1f}'
-                     if overall else ''))
-                write_summary(results, names, args, argv, work_dir)
+
+    def start_run(name, seed, on_progress):
+        return run_one(*run_args(name, seed), on_progress, env)
+
+    def on_done(name, seed, result):
+        run_dir = osp.join(work_dir, name, f'seed{seed}')
+        os.makedirs(run_dir, exist_ok=True)
+        atomic_dump_json(result, osp.join(run_dir, 'result.json'), indent=2)
+        results.setdefault(name, []).append(result)
+        write_summary(results, names, args, argv, work_dir)
+
+    failed = run_pending(todo, finished, args.jobs, start_run, on_done,
+                         label_of)
     summary, table = write_summary(results, names, args, argv, work_dir)
     print(table)
     print(f'Written: {osp.join(work_dir, "results.md")}')
