@@ -108,7 +108,7 @@ def test_schedule_options_shorten_the_whole_schedule():
 
 
 def test_parallel_runs_respect_dependencies_and_go_on_after_failures(
-        tmp_path, monkeypatch, capsys):
+        tiny_night_sample, tmp_path, monkeypatch, capsys):
     import threading
     import time
     lock, running, events = threading.Lock(), [0], []
@@ -145,7 +145,7 @@ def test_parallel_runs_respect_dependencies_and_go_on_after_failures(
     argv = [
         '--variants', 'plain', 't2', 'preprocess', '--seeds', '0', '1',
         '--jobs', '2', '--work-dir',
-        str(tmp_path)
+        str(tmp_path), '--cfg-options', *_tiny_options(tiny_night_sample)
     ]
     with pytest.raises(RuntimeError, match='t2 seed 1: command failed'):
         compare.main(argv)
@@ -171,3 +171,33 @@ def test_parallel_runs_respect_dependencies_and_go_on_after_failures(
     summary = json.loads((tmp_path / 'results.json').read_text())['summary']
     assert summary['plain']['seeds'] == [0, 1]
     assert summary['preprocess']['seeds'] == [0]
+
+
+def test_prepare_data_generates_a_missing_sample_and_names_other_files(
+        tmp_path, monkeypatch, capsys):
+    config = compare.VARIANTS['t2'][1]
+    sample = tmp_path / 'sample'
+    options = tiny_loader_options(str(sample) + '/', 64)
+    expected = [
+        str(sample / 'annotations' / f'exdark_{split}.json')
+        for split in ('train', 'val', 'test')
+    ]
+    assert compare.annotation_files(config, options) == expected
+
+    # files outside the sample root are reported, not generated
+    elsewhere = tmp_path / 'elsewhere'
+    with pytest.raises(FileNotFoundError) as error:
+        compare.prepare_data([config], options, sample_root=str(elsewhere))
+    assert expected[0] in str(error.value) and config in str(error.value)
+    assert not elsewhere.exists() and not sample.exists()
+
+    # the night sample's own files are generated and converted (a tiny one)
+    real = compare.generate_night_sample
+    monkeypatch.setattr(
+        compare, 'generate_night_sample', lambda root, workers:
+        real(root, num_train=4, num_val=2, num_test=2, size=96))
+    compare.prepare_data([config], options, sample_root=str(sample))
+    assert 'generating the embedded night sample' in capsys.readouterr().out
+    assert all(osp.isfile(path) for path in expected)
+    with open(expected[0]) as f:
+        assert len(json.load(f)['images']) == 4

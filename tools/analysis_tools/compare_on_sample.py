@@ -11,7 +11,10 @@ variant at another config):
 4. ``t2_no_guidance``: T2 without illumination guidance;
 5. ``t2_no_aggregation``: T2 without semantic aggregation.
 
-Every run (variant x seed) calls ``tools/train.py`` and then
+The embedded night sample (``data/night_sample``) is generated and
+converted first when its annotation files are missing; any other missing
+annotation file is an error naming it. Every run (variant x seed) calls
+``tools/train.py`` and then
 ``tools/test.py`` in a subprocess, with ``--cfg-options randomness.seed=S``
 plus any ``--cfg-options`` given here. A schedule length (``--epochs``)
 shortens the whole schedule: the epochs, a validation interval equal to the
@@ -49,7 +52,10 @@ import threading
 import time
 
 import numpy as np
+from mmengine.config import Config, DictAction
 
+from lowlight.datasets.converters import convert_exdark
+from lowlight.datasets.night_sample import generate_night_sample
 from lowlight.utils import atomic_dump_json, atomic_write_text
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -72,6 +78,8 @@ VARIANTS = {
 # the same seed, so T2 runs first.
 ENHANCER_FROM = {'preprocess': 't2'}
 QUICK_EPOCHS = 3
+# Where the configs read the embedded night sample; generated when missing.
+NIGHT_SAMPLE_ROOT = osp.join(REPO_ROOT, 'data', 'night_sample')
 # "Epoch(train)  [3][ 20/25]" in mmengine's log lines.
 _PROGRESS = re.compile(
     r'Epoch\((train|val|test)\)\s*\[(\d+)\]\[\s*(\d+)/(\d+)\]')
@@ -156,6 +164,65 @@ def parse_args(argv=None):
 def _hms(seconds):
     seconds = int(seconds)
     return f'{seconds // 3600:d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}'
+
+
+def annotation_files(config, cfg_options):
+    """Absolute paths of the annotation files that ``config``'s train, val
+    and test datasets read, after ``cfg_options`` (``KEY=VALUE`` strings);
+    relative paths are taken from the repository root, as the runs do."""
+    cfg = Config.fromfile(osp.join(REPO_ROOT, config))
+    if cfg_options:
+        parser = argparse.ArgumentParser()
+        parser.add_argument('--options', nargs='+', action=DictAction)
+        cfg.merge_from_dict(
+            parser.parse_args(['--options', *cfg_options]).options)
+    files = []
+    for split in ('train', 'val', 'test'):
+        # wrappers (RepeatDataset, ConcatDataset) nest their datasets
+        pending = [cfg.get(f'{split}_dataloader', {}).get('dataset')]
+        while pending:
+            dataset = pending.pop()
+            if not isinstance(dataset, dict):
+                continue
+            pending += [dataset.get('dataset')] + list(
+                dataset.get('datasets') or [])
+            if dataset.get('ann_file'):
+                files.append(
+                    osp.normpath(
+                        osp.join(REPO_ROOT, dataset.get('data_root') or '',
+                                 dataset['ann_file'])))
+    return files
+
+
+def prepare_data(configs, cfg_options, sample_root=NIGHT_SAMPLE_ROOT):
+    """Make sure every annotation file the runs read exists: generate and
+    convert the embedded night sample in ``sample_root`` when its files are
+    the missing ones (as ``tools/run_main_job.sh`` does), so that a fresh
+    clone needs no other step.
+
+    Raises:
+        FileNotFoundError: naming the config and the file, when a file
+            outside ``sample_root`` is missing, or still missing after the
+            generation.
+    """
+
+    def missing():
+        return [(config, path) for config in configs
+                for path in annotation_files(config, cfg_options)
+                if not osp.isfile(path)]
+
+    absent = missing()
+    if absent and all(
+            path.startswith(osp.join(osp.abspath(sample_root), ''))
+            for _, path in absent):
+        print(f'{absent[0][1]} is missing: generating the embedded night '
+              f'sample in {sample_root} and converting it')
+        generate_night_sample(sample_root, workers=os.cpu_count() or 1)
+        convert_exdark(sample_root, sample_root)
+        absent = missing()
+    if absent:
+        raise FileNotFoundError('annotation file(s) not found: ' + '; '.join(
+            f'{path} (read by {config})' for config, path in absent))
 
 
 def run_logged(cmd, log_path, on_progress, env=None):
@@ -543,6 +610,8 @@ def main(argv=None):
     ]
     if missing:
         sys.exit('config(s) not found: ' + ', '.join(missing))
+    if not args.dry_run:
+        prepare_data(list(args.configs.values()), args.cfg_options)
     os.makedirs(args.work_dir, exist_ok=True)
     work_dir = osp.abspath(args.work_dir)
     names = list(args.configs)
