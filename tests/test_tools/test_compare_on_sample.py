@@ -194,8 +194,8 @@ def test_prepare_data_generates_a_missing_sample_and_names_other_files(
     # the night sample's own files are generated and converted (a tiny one)
     real = compare.generate_night_sample
     monkeypatch.setattr(
-        compare, 'generate_night_sample', lambda root, workers:
-        real(root, num_train=4, num_val=2, num_test=2, size=96))
+        compare, 'generate_night_sample', lambda root, workers: real(
+            root, num_train=4, num_val=2, num_test=2, size=96))
     compare.prepare_data([config], options, sample_root=str(sample))
     assert 'generating the embedded night sample' in capsys.readouterr().out
     assert all(osp.isfile(path) for path in expected)

@@ -189,7 +189,8 @@ def annotation_files(config, cfg_options):
             if dataset.get('ann_file'):
                 files.append(
                     osp.normpath(
-                        osp.join(REPO_ROOT, dataset.get('data_root') or '',
+                        osp.join(REPO_ROOT,
+                                 dataset.get('data_root') or '',
                                  dataset['ann_file'])))
     return files
 
@@ -221,8 +222,9 @@ def prepare_data(configs, cfg_options, sample_root=NIGHT_SAMPLE_ROOT):
         convert_exdark(sample_root, sample_root)
         absent = missing()
     if absent:
-        raise FileNotFoundError('annotation file(s) not found: ' + '; '.join(
-            f'{path} (read by {config})' for config, path in absent))
+        raise FileNotFoundError('annotation file(s) not found: ' +
+                                '; '.join(f'{path} (read by {config})'
+                                          for config, path in absent))
 
 
 def run_logged(cmd, log_path, on_progress, env=None):
