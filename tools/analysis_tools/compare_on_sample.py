@@ -206,13 +206,9 @@ def prepare_data(configs, cfg_options, sample_root=NIGHT_SAMPLE_ROOT):
             outside ``sample_root`` is missing, or still missing after the
             generation.
     """
-
-    def missing():
-        return [(config, path) for config in configs
-                for path in annotation_files(config, cfg_options)
-                if not osp.isfile(path)]
-
-    absent = missing()
+    absent = [(config, path) for config in configs
+              for path in annotation_files(config, cfg_options)
+              if not osp.isfile(path)]
     if absent and all(
             path.startswith(osp.join(osp.abspath(sample_root), ''))
             for _, path in absent):
@@ -220,7 +216,8 @@ def prepare_data(configs, cfg_options, sample_root=NIGHT_SAMPLE_ROOT):
               f'sample in {sample_root} and converting it')
         generate_night_sample(sample_root, workers=os.cpu_count() or 1)
         convert_exdark(sample_root, sample_root)
-        absent = missing()
+        absent = [(config, path) for config, path in absent
+                  if not osp.isfile(path)]
     if absent:
         raise FileNotFoundError('annotation file(s) not found: ' +
                                 '; '.join(f'{path} (read by {config})'
