@@ -10,14 +10,21 @@ Python numbers, strings, containers and tensors before saving
 ``HistoryBuffer`` objects after loading (:func:`restore_history_buffers`),
 and loads files only through the weights-only unpickler
 (:func:`load_checkpoint_safely`), with one clear error naming the file when a
-file is refused, truncated or missing.
+file is refused, truncated or missing. Command-line tools end such an error
+with that one message (:func:`exit_on_checkpoint_error`). For a faithful
+``--resume``, :func:`get_rng_state` and :func:`set_rng_state` turn the
+random number generators' states into tensors and back.
 """
+import contextlib
 import io
 import os.path as osp
 import pickle
+import pickletools
+import random
+import re
 import zipfile
 from collections import Counter, OrderedDict
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Iterator, Optional, Union
 
 import numpy as np
 import torch
@@ -152,16 +159,152 @@ def restore_history_buffers(checkpoint: dict) -> dict:
     return checkpoint
 
 
-def _describe_refusal(filename: str, source: Any) -> str:
+def get_rng_state() -> dict:
+    """The states of this process's random number generators, as tensors.
+
+    Covers Python's ``random``, numpy's global ``RandomState`` and torch's
+    CPU generator (and CUDA's, where available), in a form the weights-only
+    loader accepts. Inverse of :func:`set_rng_state`.
+
+    Returns:
+        dict: ``python``, ``numpy`` and ``torch`` (and ``cuda``) states.
+    """
+    version, internal, gauss_next = random.getstate()
+    numpy_state = np.random.get_state(legacy=False)
+    state = dict(
+        python=dict(
+            version=version,
+            internal=torch.tensor(internal, dtype=torch.int64),
+            gauss_next=gauss_next),
+        numpy=dict(
+            bit_generator=numpy_state['bit_generator'],
+            key=torch.from_numpy(numpy_state['state']['key'].astype(
+                np.int64)),
+            pos=int(numpy_state['state']['pos']),
+            has_gauss=int(numpy_state['has_gauss']),
+            gauss=float(numpy_state['gauss'])),
+        torch=torch.get_rng_state())
+    if torch.cuda.is_available():
+        state['cuda'] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    """Restore random number generator states from :func:`get_rng_state`.
+
+    Args:
+        state (dict): A result of :func:`get_rng_state`, possibly after a
+            save and a weights-only load.
+    """
+    python = state['python']
+    random.setstate((python['version'], tuple(python['internal'].tolist()),
+                     python['gauss_next']))
+    numpy_state = state['numpy']
+    np.random.set_state(
+        dict(
+            bit_generator=numpy_state['bit_generator'],
+            state=dict(
+                key=numpy_state['key'].numpy().astype(np.uint32),
+                pos=numpy_state['pos']),
+            has_gauss=numpy_state['has_gauss'],
+            gauss=numpy_state['gauss']))
+    torch.set_rng_state(state['torch'])
+    if 'cuda' in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state['cuda'])
+
+
+def _pickle_globals(source: Any) -> list:
+    """Globals the first pickle in ``source`` imports, read without running it.
+
+    For plain pickles (not torch's zip format). Names from torch and
+    ``collections`` are left out: weights-only checkpoints are built from
+    them.
+
+    Args:
+        source (str | io.BytesIO): File path or buffer.
+
+    Returns:
+        list[str]: ``module.name`` of each other global, in order of use.
+    """
+    names, pushed, memo = [], [], {}  # pushed: strings, None otherwise
+    with contextlib.ExitStack() as stack:
+        stream = source if hasattr(source, 'read') else stack.enter_context(
+            open(source, 'rb'))
+        for opcode, arg, _ in pickletools.genops(stream):
+            op = opcode.name
+            if op in ('PROTO', 'FRAME', 'STOP'):
+                continue
+            if op == 'MEMOIZE':
+                memo[len(memo)] = pushed[-1] if pushed else None
+            elif op in ('PUT', 'BINPUT', 'LONG_BINPUT'):
+                memo[arg] = pushed[-1] if pushed else None
+            elif op in ('GET', 'BINGET', 'LONG_BINGET'):
+                pushed.append(memo.get(arg))
+            elif op == 'GLOBAL':
+                names.append(arg.replace(' ', '.'))
+                pushed.append(None)
+            elif op == 'STACK_GLOBAL':
+                module, name = ([None, None] + pushed)[-2:]
+                names.append(f'{module}.{name}')
+                pushed.append(None)
+            else:
+                pushed.append(arg if isinstance(arg, str) else None)
+    return [
+        name for name in dict.fromkeys(names)
+        if not name.startswith(('torch.', 'collections.'))
+    ]
+
+
+def _describe_refusal(source: Any) -> str:
     """List the Python globals a refused checkpoint would have imported."""
     try:
-        names = torch.serialization.get_unsafe_globals_in_checkpoint(source)
-    except Exception:  # not a zip checkpoint, or an older torch
-        return ''
+        zipped = zipfile.is_zipfile(source)
+        if hasattr(source, 'seek'):
+            source.seek(0)
+        if zipped:
+            names = torch.serialization.get_unsafe_globals_in_checkpoint(
+                source)
+        else:
+            names = _pickle_globals(source)
+    except Exception:  # damaged beyond what the listing can read
+        names = []
     finally:
         if hasattr(source, 'seek'):
             source.seek(0)
     return f' It references: {", ".join(names)}.' if names else ''
+
+
+def _torch_reason(error: pickle.UnpicklingError) -> str:
+    """What torch's weights-only unpickler stopped at, without its advice.
+
+    torch's message also suggests re-running with ``weights_only=False`` or
+    allow-listing the global, which would run the payload: only the
+    "Unsupported ..." finding is kept.
+    """
+    text = ' '.join(str(error).split())
+    if 'WeightsUnpickler error:' not in text:
+        return ''
+    reason = text.split('WeightsUnpickler error:', 1)[1]
+    reason = re.split(r' was not an allowed global|\. |\.$| Check the doc',
+                      reason.strip(), maxsplit=1)[0]
+    return f' The weights-only unpickler stopped at: {reason}.'
+
+
+@contextlib.contextmanager
+def exit_on_checkpoint_error() -> Iterator[None]:
+    """End a command-line tool with one message if a checkpoint is refused.
+
+    Used around the body of a tool's ``main``: a
+    :class:`CheckpointLoadError` becomes ``SystemExit('error: <message>')``
+    (exit status 1, the message on stderr, no traceback).
+
+    Yields:
+        None
+    """
+    try:
+        yield
+    except CheckpointLoadError as error:
+        raise SystemExit(f'error: {error}') from None
 
 
 def load_checkpoint_safely(filename: str,
@@ -204,15 +347,13 @@ def load_checkpoint_safely(filename: str,
     try:
         return torch.load(source, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
-        reason = str(error).strip().splitlines()
-        detail = _describe_refusal(filename, source)
+        detail = _describe_refusal(source) or _torch_reason(error)
         raise CheckpointLoadError(
             f'Refusing to load checkpoint {filename}: it holds Python objects '
             'other than tensors and plain values, and unpickling it in full '
-            f'could run arbitrary code.{detail} (torch: '
-            f'{reason[0] if reason else "unpickling refused"}) Checkpoints '
-            'saved by lowlight load safely; for a file saved elsewhere that '
-            'you trust, re-save its tensors, e.g. '
+            f'could run arbitrary code.{detail} Checkpoints saved by '
+            'lowlight load safely; for a file saved elsewhere that you '
+            'trust, re-save its tensors, e.g. '
             "torch.save({'state_dict': ckpt['state_dict']}, 'weights.pth')."
         ) from error
     except (RuntimeError, EOFError, ValueError, zipfile.BadZipFile,
