@@ -45,11 +45,11 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress,
                            TimeRemainingColumn)
 from rich.text import Text
 
-from mmdet.apis import init_detector
 from mmdet.utils import get_test_pipeline_cfg
 from mmdet.visualization.palette import get_palette
 from .frame_sources import (Frame, FrameReadError, expected_frames,
                             open_source)
+from .inference import init_low_light_detector
 from .video_inputs import (VideoInput, collect_inputs, parse_shard,
                            select_shard)
 from .video_manifest import (STATUS_FILE, RunManifest, make_entry, read_status,
@@ -139,14 +139,18 @@ class VideoInferencer:
 
     Args:
         config (str | Path | Config): The model config.
-        checkpoint (str, optional): Checkpoint file, loaded by mmdet's
-            ``init_detector`` (torch's ``weights_only=True`` loading). Its
+        checkpoint (str, optional): Checkpoint file, loaded weights-only by
+            :func:`init_low_light_detector`. Its
             ``meta.dataset_meta.classes`` gives the class names.
         device (str): Torch device, e.g. ``'cpu'`` or ``'cuda:0'``.
         batch_size (int): Frames per model call.
         score_thr (float): Detections below this score are dropped.
         queue_size (int): Batches held by each of the two queues.
         cfg_options (dict, optional): Overrides merged into the config.
+
+    Raises:
+        lowlight.engine.CheckpointLoadError: If the checkpoint is missing,
+            damaged, or holds Python objects beyond tensors and plain values.
 
     Example:
         >>> inferencer = VideoInferencer('cfg.py', 'epoch_24.pth', 'cpu')
@@ -166,14 +170,8 @@ class VideoInferencer:
         self.config_name = config.filename if isinstance(
             config, Config) else str(Path(config).resolve())
         self.checkpoint = checkpoint
-        # cfg_options is never None here: with None, init_detector reads
-        # config.model.backbone, which wrappers such as LowLightDetector
-        # (backbone inside model.detector) do not have.
-        self.model = init_detector(
-            str(config) if isinstance(config, Path) else config,
-            checkpoint,
-            device=device,
-            cfg_options=cfg_options or {})
+        self.model = init_low_light_detector(
+            config, checkpoint, device=device, cfg_options=cfg_options)
         self.batch_size = batch_size
         self.score_thr = score_thr
         self.queue_size = queue_size

@@ -52,12 +52,12 @@ def make_detector(tmp_path: Path,
     Returns:
         tuple[str, str]: Config and checkpoint paths.
     """
-    from mmdet.apis import init_detector
+    from lowlight.apis import init_low_light_detector
 
     config = tmp_path / 'tiny_yolov3.py'
     config.write_text(tiny_detector_config(scale, max_per_img).pretty_text)
     torch.manual_seed(0)
-    model = init_detector(str(config), None, device='cpu')
+    model = init_low_light_detector(str(config))
     checkpoint = tmp_path / 'tiny_yolov3.pth'
     torch.save(
         {
