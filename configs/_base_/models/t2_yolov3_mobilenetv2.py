@@ -11,7 +11,7 @@ model = dict(
             mode='film',  # 'film' | 'gate' | 'none'
             feat_channels=[32, 96, 320],
             backbone=dict(
-                type='MobileNetV2',
+                type='TruncatedMobileNetV2',  # MobileNetV2 up to out_indices
                 out_indices=(2, 4, 6),
                 act_cfg=dict(type='LeakyReLU', negative_slope=0.1),
                 init_cfg=None)),

@@ -9,7 +9,7 @@ model = dict(
     detector=dict(
         backbone=dict(
             _delete_=True,
-            type='MobileNetV2',
+            type='TruncatedMobileNetV2',
             out_indices=(2, 4, 6),
             act_cfg=dict(type='LeakyReLU', negative_slope=0.1),
             init_cfg=None),
