@@ -8,8 +8,8 @@ Example::
 Writes ``OUT_DIR/<relative path of each input>/detections.jsonl`` (one line
 per processed frame), optionally ``annotated.mp4`` and ``decomposition.mp4``,
 and ``OUT_DIR/manifest.json``. Re-running the same command resumes. The exit
-code is 1 when any input failed, 2 on bad arguments, 130 when
-interrupted.
+code is 1 when any input failed, 2 on bad arguments (a checkpoint that
+is refused, damaged or missing included), 130 when interrupted.
 """
 import argparse
 import os
@@ -20,6 +20,7 @@ from mmengine.config import DictAction
 
 import lowlight  # noqa: F401  (registers the lowlight modules)
 from lowlight.apis import infer_videos
+from lowlight.engine import CheckpointLoadError
 
 
 def parse_args(argv=None):
@@ -104,7 +105,7 @@ def main(argv=None) -> int:
             overwrite=args.overwrite,
             shard=args.shard,
             progress=not args.no_progress)
-    except (FileNotFoundError, ValueError) as e:
+    except (CheckpointLoadError, FileNotFoundError, ValueError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -6,7 +6,8 @@ Same command line as mmdet's ``tools/test.py``::
         [--show] [--show-dir DIR] [--tta] [--cfg-options k=v ...]
         [--launcher {none,pytorch,slurm,mpi}]
 
-The checkpoint is loaded with ``torch.load(weights_only=True)`` only.
+The checkpoint is loaded with ``torch.load(weights_only=True)`` only; a
+refused, damaged or missing checkpoint ends the tool with one message.
 """
 import argparse
 import os
@@ -17,7 +18,8 @@ from mmdet.engine.hooks.utils import trigger_visualization_hook
 from mmdet.evaluation import DumpDetResults
 from mmdet.utils import setup_cache_size_limit_of_dynamo
 
-from lowlight.engine import load_tool_config  # imports lowlight: registers it
+# importing lowlight.engine registers lowlight's modules
+from lowlight.engine import exit_on_checkpoint_error, load_tool_config
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -111,7 +113,8 @@ def main(argv=None) -> dict:
     if args.out is not None:
         runner.test_evaluator.metrics.append(
             DumpDetResults(out_file_path=args.out))
-    return runner.test()
+    with exit_on_checkpoint_error():
+        return runner.test()
 
 
 if __name__ == '__main__':

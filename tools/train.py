@@ -14,7 +14,8 @@ from mmengine.device import get_device
 from mmengine.registry import RUNNERS
 from mmdet.utils import setup_cache_size_limit_of_dynamo
 
-from lowlight.engine import load_tool_config  # imports lowlight: registers it
+# importing lowlight.engine registers lowlight's modules
+from lowlight.engine import exit_on_checkpoint_error, load_tool_config
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -86,7 +87,8 @@ def main(argv=None) -> None:
     """Build the runner the config asks for and train."""
     args = parse_args(argv)
     setup_cache_size_limit_of_dynamo()
-    RUNNERS.build(build_train_config(args)).train()
+    with exit_on_checkpoint_error():
+        RUNNERS.build(build_train_config(args)).train()
 
 
 if __name__ == '__main__':

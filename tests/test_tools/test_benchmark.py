@@ -5,6 +5,8 @@ import os.path as osp
 import pytest
 import torch
 
+from lowlight.apis import init_low_light_detector
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 spec = importlib.util.spec_from_file_location(
     'benchmark', osp.join(REPO, 'tools', 'analysis_tools', 'benchmark.py'))
@@ -50,7 +52,7 @@ def configs(tmp_path_factory):
 
 
 def _n_params(config):
-    model = benchmark.build_model(config)
+    model = init_low_light_detector(config)
     return sum(p.numel() for p in model.parameters())
 
 
@@ -87,7 +89,7 @@ def test_compare_in_one_run(configs, tmp_path):
 
 
 def test_flops_scale_with_image_area(configs):
-    model = benchmark.build_model(configs[0])
+    model = init_low_light_detector(configs[0])
     small = benchmark.count_complexity(model, 64, 64)
     large = benchmark.count_complexity(model, 128, 128)
     # convolutions dominate: 4x the pixels, 4x the FLOPs
@@ -109,12 +111,12 @@ def test_deformable_conv_flops_are_counted():
 
 
 def test_checkpoint_is_loaded(configs, tmp_path):
-    model = benchmark.build_model(configs[0])
+    model = init_low_light_detector(configs[0])
     for p in model.parameters():
         torch.nn.init.constant_(p, 0.25)
     ckpt = tmp_path / 'w.pth'
     torch.save({'state_dict': model.state_dict()}, ckpt)
-    loaded = benchmark.build_model(configs[0], str(ckpt))
+    loaded = init_low_light_detector(configs[0], str(ckpt))
     assert all(torch.all(p == 0.25) for p in loaded.parameters())
 
 

@@ -44,17 +44,14 @@ from functools import partial
 
 import numpy as np
 import torch
-from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 from mmengine.analysis import FlopAnalyzer, parameter_count
 from mmengine.analysis.jit_handles import get_shape
-from mmengine.config import Config, DictAction
-from mmengine.model import revert_sync_batchnorm
-from mmengine.registry import init_default_scope
-from mmengine.runner.checkpoint import _load_checkpoint_to_model
+from mmengine.config import DictAction
 
 # importing lowlight registers its modules
-from lowlight.engine import load_checkpoint_safely
+from lowlight.apis import init_low_light_detector
+from lowlight.engine import exit_on_checkpoint_error
 from lowlight.utils import atomic_dump_json
 
 # jit node names under which mmcv's deformable convolutions appear in a
@@ -150,29 +147,6 @@ def parse_args(argv=None):
         parser.error(f'--device {args.device} was asked for, but torch '
                      'sees no CUDA device; use --device cpu')
     return args
-
-
-def build_model(config, checkpoint=None, device='cpu', cfg_options=None):
-    """Build the detector of a config in eval mode on ``device``.
-
-    Args:
-        config (str): path of an mmdet config.
-        checkpoint (str, optional): weights to load (safe loader).
-        device (str): torch device.
-        cfg_options (dict, optional): config overrides.
-
-    Returns:
-        nn.Module: the detector.
-    """
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmdet'))
-    model = MODELS.build(cfg.model)
-    model = revert_sync_batchnorm(model)
-    if checkpoint:
-        _load_checkpoint_to_model(model, load_checkpoint_safely(checkpoint))
-    return model.to(device).eval()
 
 
 def make_batch(height, width, batch_size, seed=0):
@@ -386,8 +360,8 @@ def benchmark(args):
         _progress(f'{key}: building {config}' +
                   ('' if args.skip_flops else ' and counting FLOPs'))
         torch.manual_seed(0)
-        models[key] = build_model(config, checkpoints.get(key), device,
-                                  args.cfg_options)
+        models[key] = init_low_light_detector(config, checkpoints.get(key),
+                                              device, args.cfg_options)
         entries[key] = dict(
             config=config,
             checkpoint=checkpoints.get(key),
@@ -448,7 +422,8 @@ def benchmark(args):
 
 def main(argv=None):
     args = parse_args(argv)
-    results = benchmark(args)
+    with exit_on_checkpoint_error():
+        results = benchmark(args)
     print(f'device: {results["device"]} ({results["device_name"]}), '
           f'torch threads: {results["torch_threads"]}, input '
           f'{args.shape[0]}x{args.shape[1]}')

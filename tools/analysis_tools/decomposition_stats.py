@@ -13,7 +13,8 @@ Example::
 Images come from the config's ``val_dataloader`` (or ``test_dataloader``)
 in order, through its pipeline and the model's data preprocessor, exactly as
 the detector sees them; batch padding is left out. The model and checkpoint
-are loaded by mmdet's ``init_detector`` (weights-only). Every statistic is a
+are loaded by :func:`lowlight.apis.init_low_light_detector` (weights-only;
+a refused checkpoint ends the tool with one message). Every statistic is a
 mean over all pixels and channels of the images taken.
 """
 import argparse
@@ -21,11 +22,12 @@ import sys
 from collections import defaultdict
 
 import torch
-from mmdet.apis import init_detector
 from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 # importing lowlight registers its modules
+from lowlight.apis import init_low_light_detector
+from lowlight.engine import exit_on_checkpoint_error
 from lowlight.utils import atomic_dump_json
 
 #: a value counts as at a bound when within this distance of it
@@ -153,13 +155,9 @@ def collect(model, dataloader, num_images: int) -> DecompositionStatistics:
 
 def main(argv=None):
     args = parse_args(argv)
-    # With cfg_options=None, init_detector reads config.model.backbone,
-    # which a LowLightDetector config (backbone under model.detector) lacks.
-    model = init_detector(
-        args.config,
-        args.checkpoint,
-        device=args.device,
-        cfg_options=args.cfg_options or {})
+    with exit_on_checkpoint_error():
+        model = init_low_light_detector(args.config, args.checkpoint,
+                                        args.device, args.cfg_options)
     if getattr(model, 'enhancer', None) is None:
         print(
             f'{args.config}: the model has no enhancer (a LowLightDetector '

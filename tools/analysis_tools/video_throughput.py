@@ -34,6 +34,7 @@ from mmengine.dataset import pseudo_collate
 
 import lowlight  # noqa: F401  (registers the lowlight modules)
 from lowlight.apis import VideoInferencer
+from lowlight.engine import exit_on_checkpoint_error
 from mmdet.apis import inference_detector
 from mmdet.registry import VISUALIZERS
 
@@ -230,11 +231,12 @@ def main(argv=None) -> int:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     frames = read_frames(args.video, args.frames)
-    inferencer = VideoInferencer(
-        args.config,
-        args.checkpoint,
-        device=args.device,
-        score_thr=args.score_thr)
+    with exit_on_checkpoint_error():
+        inferencer = VideoInferencer(
+            args.config,
+            args.checkpoint,
+            device=args.device,
+            score_thr=args.score_thr)
     height, width = frames[0].shape[:2]
     print(f'{len(frames)} frames of {width}x{height} from {args.video}; '
           f'torch threads: {torch.get_num_threads()}')

@@ -8,8 +8,9 @@ Example::
         configs/t2/<config>.py work_dirs/<config>/epoch_12.pth \\
         data/night_sample/ExDark/Car/*.png --out-dir work_dirs/vis
 
-The model and checkpoint are loaded by mmdet's ``init_detector`` (torch's
-safe ``weights_only=True`` default), class names from the checkpoint's
+The model and checkpoint are loaded by
+:func:`lowlight.apis.init_low_light_detector` (weights-only; a refused
+checkpoint ends the tool with one message), class names from the checkpoint's
 ``meta.dataset_meta``, the palette from the config's test dataset. Images
 are read and resized by the config's test pipeline; panels are drawn at that
 size. A folder argument stands for the images directly inside it.
@@ -20,12 +21,13 @@ import os.path as osp
 import sys
 
 import cv2
-from mmdet.apis import init_detector
 from mmdet.utils import get_test_pipeline_cfg
 from mmengine.config import DictAction
 from mmengine.dataset import Compose
 
 # importing lowlight registers its modules
+from lowlight.apis import init_low_light_detector
+from lowlight.engine import exit_on_checkpoint_error
 from lowlight.utils import atomic_path
 from lowlight.visualization import render_decomposition_panels
 
@@ -91,13 +93,9 @@ def write_png(path, panel_rgb):
 def main(argv=None):
     args = parse_args(argv)
     images = expand_images(args.images)
-    # With cfg_options=None, init_detector reads config.model.backbone,
-    # which a LowLightDetector config (backbone under model.detector) lacks.
-    model = init_detector(
-        args.config,
-        args.checkpoint,
-        device=args.device,
-        cfg_options=args.cfg_options or {})
+    with exit_on_checkpoint_error():
+        model = init_low_light_detector(args.config, args.checkpoint,
+                                        args.device, args.cfg_options)
     pipeline = Compose(get_test_pipeline_cfg(model.cfg))
     os.makedirs(args.out_dir, exist_ok=True)
     failed, used = [], set()
