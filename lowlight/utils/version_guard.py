@@ -13,7 +13,9 @@ from packaging.version import Version
 
 # distribution name -> supported range. Keep in step with setup.cfg.
 SUPPORTED_VERSIONS = {
-    'torch': '>=2.0',
+    # Every checkpoint is read with torch.load(weights_only=True); before
+    # 2.6.0 a crafted file could still run code through it (CVE-2025-32434).
+    'torch': '>=2.6',
     # mmdet 3.3.0 asserts mmcv < 2.2.0 at import.
     'mmcv': '>=2.0.0,<2.2.0',
     'mmengine': '>=0.10.0,<1.0.0',
