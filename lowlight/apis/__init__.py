@@ -13,6 +13,6 @@ __all__ = [
     'FrameReadError', 'FrameResult', 'ImageSequenceSource', 'RunManifest',
     'VideoFileSource', 'VideoInferencer', 'VideoInput', 'VideoOutputs',
     'collect_inputs', 'draw_detections', 'infer_videos',
-    'init_low_light_detector', 'open_source',
-    'parse_shard', 'read_status', 'select_shard', 'to_bgr'
+    'init_low_light_detector', 'open_source', 'parse_shard', 'read_status',
+    'select_shard', 'to_bgr'
 ]

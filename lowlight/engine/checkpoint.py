@@ -285,8 +285,10 @@ def _torch_reason(error: pickle.UnpicklingError) -> str:
     if 'WeightsUnpickler error:' not in text:
         return ''
     reason = text.split('WeightsUnpickler error:', 1)[1]
-    reason = re.split(r' was not an allowed global|\. |\.$| Check the doc',
-                      reason.strip(), maxsplit=1)[0]
+    reason = re.split(
+        r' was not an allowed global|\. |\.$| Check the doc',
+        reason.strip(),
+        maxsplit=1)[0]
     return f' The weights-only unpickler stopped at: {reason}.'
 
 

@@ -50,8 +50,8 @@ def test_same_model_as_mmdet_init_detector(tmp_path):
     expected = torch.load(checkpoint, weights_only=True)['state_dict']
     state = ours.state_dict()
     assert state.keys() == expected.keys()
-    assert all(torch.equal(state[key], value) for key, value in
-               expected.items())
+    assert all(
+        torch.equal(state[key], value) for key, value in expected.items())
 
 
 def test_config_object_is_copied_and_options_merged(tmp_path):

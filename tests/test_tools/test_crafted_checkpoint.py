@@ -55,10 +55,11 @@ def tool_args(name, evil, image, data_root, tmp_path):
         'train.py --resume': [SAMPLE, '--resume', evil] + work_dir + options,
         'train.py load_from':
         [SAMPLE] + work_dir + options + [f'load_from={evil}'],
-        'infer_video.py':
-        [SAMPLE, evil,
-         osp.dirname(image), '--out-dir',
-         str(tmp_path / 'video'), '--no-progress'],
+        'infer_video.py': [
+            SAMPLE, evil,
+            osp.dirname(image), '--out-dir',
+            str(tmp_path / 'video'), '--no-progress'
+        ],
         'analysis_tools/benchmark.py': [
             SAMPLE, '--checkpoint', evil, '--device', 'cpu', '--skip-flops',
             '--shape', '64', '64'
@@ -115,11 +116,11 @@ def test_tool_process_ends_with_one_message(crafted, tiny_night_sample,
                                             tmp_path):
     evil, marker, image = crafted
     argv = tool_args('test.py', evil, image, tiny_night_sample, tmp_path)
-    done = subprocess.run([sys.executable,
-                           osp.join(TOOLS, 'test.py')] + argv,
-                          capture_output=True,
-                          text=True,
-                          cwd=REPO)
+    done = subprocess.run(
+        [sys.executable, osp.join(TOOLS, 'test.py')] + argv,
+        capture_output=True,
+        text=True,
+        cwd=REPO)
     assert done.returncode == 1
     assert not marker.exists()
     last_line = done.stderr.strip().splitlines()[-1]
