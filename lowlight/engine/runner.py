@@ -1,22 +1,29 @@
-"""The runner of lowlight configs: safe checkpoints and image checks."""
+"""The runner of lowlight configs: safe checkpoints, faithful resume and
+image checks."""
 import copy
 import datetime
 import os
 import os.path as osp
 from typing import Callable, Optional, Union
 
+import torch
 import torch.distributed as torch_dist
 from mmengine.device import get_device
-from mmengine.dist import master_only
+from mmengine.dist import all_gather_object, get_rank, is_main_process
+from mmengine.hooks import CheckpointHook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.registry import DATASETS
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from mmdet.registry import RUNNERS
+from torch.utils.data import DataLoader
 
-from .checkpoint import load_checkpoint_safely
+from .checkpoint import get_rng_state, load_checkpoint_safely, set_rng_state
+from .hooks.atomic_checkpoint_hook import AtomicCheckpointHook
 from .hooks.weights_only_checkpoint_hook import WeightsOnlyCheckpointHook
+from .hooks.worker_seed_hook import (EpochWorkerSeedHook,
+                                     use_epoch_worker_seeding)
 from .image_check import check_dataset_images
 
 
@@ -30,7 +37,15 @@ class LowLightRunner(Runner):
 
     - checkpoints are saved in weights-only form
       (:class:`WeightsOnlyCheckpointHook` is always registered), under a
-      temporary name first and renamed when complete;
+      temporary name first and renamed when complete; a configured
+      ``CheckpointHook`` becomes an :class:`AtomicCheckpointHook`, which
+      deletes outdated checkpoints only after the new one is complete;
+    - ``--resume`` continues as the uninterrupted run would: checkpoints
+      hold every rank's Python, numpy and torch RNG states, restored on
+      resume; dataloader workers are seeded from the run's seed and the
+      epoch (:class:`EpochWorkerSeedHook`), not once for the whole run;
+      dataloaders draw their workers' base seeds from their own generator,
+      not from torch's global one;
     - ``load_from``, ``resume`` and ``tools/test.py CHECKPOINT`` load files
       only with ``torch.load(weights_only=True)``
       (:func:`load_checkpoint_safely`), so a crafted pickle is refused with
@@ -80,19 +95,36 @@ class LowLightRunner(Runner):
         return super().wrap_model(model_wrapper_cfg, model)
 
     def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
-        """Register the configured hooks plus the weights-only hook."""
+        """Register the configured hooks plus lowlight's checkpoint hooks.
+
+        mmengine's ``CheckpointHook`` (configured, or mmengine's default) is
+        built as :class:`AtomicCheckpointHook` with the same arguments;
+        :class:`WeightsOnlyCheckpointHook` and :class:`EpochWorkerSeedHook`
+        are added unless configured.
+        """
+        default_hooks = dict(default_hooks or {})
+        checkpoint = default_hooks.get('checkpoint',
+                                       dict(type='CheckpointHook'))
+        is_mmengine_hook = isinstance(checkpoint, dict) and checkpoint.get(
+            'type') in ('CheckpointHook', CheckpointHook)
+        if is_mmengine_hook:
+            default_hooks['checkpoint'] = dict(
+                checkpoint, type=AtomicCheckpointHook)
         super().register_hooks(default_hooks, custom_hooks)
-        if not any(
-                isinstance(hook, WeightsOnlyCheckpointHook)
-                for hook in self._hooks):
-            self.register_hook(WeightsOnlyCheckpointHook())
+        for hook_type in (WeightsOnlyCheckpointHook, EpochWorkerSeedHook):
+            if not any(isinstance(hook, hook_type) for hook in self._hooks):
+                self.register_hook(hook_type())
 
     def build_dataloader(self, dataloader, seed=None, diff_rank_seed=False):
         """Build the dataset, check its images, then build the dataloader.
 
         Same arguments and result as :meth:`Runner.build_dataloader`; the
         dataset is checked before samplers see its length, so skipped
-        entries never reach a sampler.
+        entries never reach a sampler. With a seed, the dataloader gets its
+        own ``torch.Generator`` (creating an iterator then leaves torch's
+        global RNG alone, so a resumed run draws the same numbers as an
+        uninterrupted one) and epoch-wise worker seeds
+        (:func:`use_epoch_worker_seeding`).
         """
         if isinstance(dataloader, dict) and isinstance(
                 dataloader.get('dataset'), dict):
@@ -102,8 +134,12 @@ class LowLightRunner(Runner):
                 dataset.full_init()
             check_dataset_images(dataset, **self.image_check)
             dataloader['dataset'] = dataset
-        return super().build_dataloader(
+        loader = super().build_dataloader(
             dataloader, seed=seed, diff_rank_seed=diff_rank_seed)
+        if seed is not None and isinstance(loader, DataLoader):
+            loader.generator = torch.Generator().manual_seed(seed + get_rank())
+            use_epoch_worker_seeding(loader)
+        return loader
 
     def load_checkpoint(self,
                         filename: str,
@@ -129,15 +165,40 @@ class LowLightRunner(Runner):
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
 
-    @master_only
+    def resume(self, filename: str, *args, **kwargs) -> None:
+        """Resume like :meth:`Runner.resume`, with this rank's RNG states.
+
+        A checkpoint without RNG states (saved before lowlight stored them,
+        or by another runner) still resumes, with a warning that the run
+        will not continue exactly as an uninterrupted one.
+        """
+        super().resume(filename, *args, **kwargs)
+        states = self.message_hub.get_info('rng_state')
+        rank = get_rank()
+        if states is None or rank >= len(states):
+            self.logger.warning(
+                f'{filename} holds no random number generator state'
+                + ('' if states is None else f' for rank {rank}') +
+                ': training continues, but not exactly as an uninterrupted '
+                'run would (augmentations and random choices differ).')
+            return
+        set_rng_state(states[rank])
+
     def save_checkpoint(self, out_dir: str, filename: str, *args,
                         **kwargs) -> None:
         """Save like :meth:`Runner.save_checkpoint`, atomically on disk.
 
-        For a local ``out_dir`` the file is written as ``<filename>.part``
-        and renamed when complete, so an interrupted save never leaves a
-        truncated checkpoint under the final name.
+        Must be called on every rank (``CheckpointHook`` does): the ranks'
+        RNG states are gathered into the message hub (``rng_state``, one
+        entry per rank), then the main process writes the file. For a local
+        ``out_dir`` the file is written as ``<filename>.part`` and renamed
+        when complete, so an interrupted save never leaves a truncated
+        checkpoint under the final name.
         """
+        self.message_hub.update_info('rng_state',
+                                     all_gather_object(get_rng_state()))
+        if not is_main_process():
+            return
         if '://' in out_dir:
             super().save_checkpoint(out_dir, filename, *args, **kwargs)
             return
