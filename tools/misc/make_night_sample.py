@@ -5,6 +5,15 @@ Example::
     python tools/misc/make_night_sample.py data/night_sample
     python tools/dataset_converters/exdark.py data/night_sample \
         data/night_sample
+    python tools/dataset_converters/exdark.py data/night_sample/day \
+        data/night_sample/day
+
+The night sample comes with its day twins (``day/``) and true illumination
+maps (``illumination/``). ``--kind day`` writes a day-only corpus instead,
+the stand-in for COCO that the plain detector is pretrained on::
+
+    python tools/misc/make_night_sample.py data/day_corpus --kind day \
+        --seed 1000 --num-train 2000 --num-val 200 --num-test 0
 
 Re-running with the same settings does nothing; other settings regenerate
 the sample (the files are written to a temporary folder, then moved).
@@ -32,6 +41,9 @@ def parse_args(argv=None):
                         default=min(2, os.cpu_count() or 1),
                         help='worker processes (the output does not depend '
                         'on it)')
+    parser.add_argument('--kind', choices=('night', 'day'), default='night',
+                        help="'night': the paired night sample (default); "
+                        "'day': a day-only pretraining corpus")
     parser.add_argument('--overwrite', action='store_true',
                         help='replace OUT_ROOT even if it is not a night '
                         'sample')
@@ -45,16 +57,16 @@ def main(argv=None) -> int:
         manifest = generate_night_sample(
             args.out_root, seed=args.seed, num_train=args.num_train,
             num_val=args.num_val, num_test=args.num_test, size=args.size,
-            workers=args.workers, overwrite=args.overwrite)
+            workers=args.workers, overwrite=args.overwrite, kind=args.kind)
     except (FileExistsError, ValueError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
     if manifest is None:
-        print(f'{args.out_root}: night sample already up to date '
+        print(f'{args.out_root}: {args.kind} sample already up to date '
               f'(seed {args.seed}, size {args.size})')
         return 0
     total = args.num_train + args.num_val + args.num_test
-    print(f'wrote {total} images ({args.num_train} train / {args.num_val} '
+    print(f'wrote {total} {args.kind} scenes ({args.num_train} train / {args.num_val} '
           f'val / {args.num_test} test, {args.size}x{args.size * 3 // 4}, '
           f'classes {", ".join(manifest["classes"])}) to {args.out_root} '
           f'in {time.perf_counter() - start:.1f} s')

@@ -1,5 +1,9 @@
 """The embedded night sample: a procedurally rendered ExDark-format set."""
-from .generator import generate_night_sample
-from .scene import render_scene
+from .generator import (generate_night_sample, illumination_path,
+                        read_illumination)
+from .scene import RenderedScene, render_scene
 
-__all__ = ['generate_night_sample', 'render_scene']
+__all__ = [
+    'RenderedScene', 'generate_night_sample', 'illumination_path',
+    'read_illumination', 'render_scene'
+]

@@ -9,8 +9,21 @@ the sample goes through the same converter as the real data)::
                                             Train/Val/Test, CRLF
     night_sample.json                       generator settings and counts
 
-Every image is rendered from its own generator seeded by ``(seed, index)``,
-so the output does not depend on the number of worker processes.
+and, for the paired night sample (``kind='night'``)::
+
+    day/                                    the day twins: the same scenes,
+                                            names, boxes and raw layout
+                                            (its own ExDark_Annno and
+                                            imageclasslist.txt)
+    illumination/2015_00001.png             true illumination of each night
+                                            image, uint16 PNG, value / 4096
+
+A day corpus (``kind='day'``, the sample's stand-in for COCO) writes day
+renders into the top-level layout and nothing else.
+
+Every image is rendered from its own generators seeded by
+``(seed, index)``, so the output does not depend on the number of worker
+processes.
 """
 import json
 import os
@@ -28,7 +41,10 @@ from .scene import LIGHTS_INDOOR, LIGHTS_OUTDOOR, render_scene
 from .shapes import SHAPES
 
 #: bump when the rendering changes, so stale samples are regenerated
-SAMPLE_VERSION = 3
+SAMPLE_VERSION = 4
+KINDS = ('night', 'day')
+#: ``illumination/*.png`` hold ``round(illumination * ILLUMINATION_SCALE)``
+ILLUMINATION_SCALE = 4096
 NEGATIVE_PROB = 0.01
 EXTENSIONS = ('.jpg', ) * 6 + ('.JPG', '.jpeg', '.JPEG', '.png')
 INDOOR_PROB = {'Car': 0.0, 'Bicycle': 0.3, 'People': 0.5, 'Bottle': 0.8,
@@ -59,35 +75,87 @@ def _plan(seed: int, num_train: int, num_val: int,
     return plan
 
 
+def read_illumination(path: str) -> np.ndarray:
+    """Read a true illumination map written by the generator.
+
+    Args:
+        path (str): An ``illumination/*.png`` file.
+
+    Returns:
+        np.ndarray: The illumination, float32, (H, W).
+    """
+    raw = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    if raw is None or raw.dtype != np.uint16 or raw.ndim != 2:
+        raise ValueError(f'{path}: not a 16-bit single-channel '
+                         'illumination map')
+    return raw.astype(np.float32) / ILLUMINATION_SCALE
+
+
+def illumination_path(img_path: str) -> Optional[str]:
+    """The true illumination map of a night-sample image, if it has one.
+
+    Args:
+        img_path (str): ``<root>/ExDark/<Class>/<name>.<ext>``.
+
+    Returns:
+        str | None: ``<root>/illumination/<name>.png`` when that file exists.
+    """
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(img_path))))
+    stem = osp.splitext(osp.basename(img_path))[0]
+    path = osp.join(root, 'illumination', stem + '.png')
+    return path if osp.isfile(path) else None
+
+
+def _write_image(img: np.ndarray, path: str) -> None:
+    """Encode by the extension's case-insensitive type and write."""
+    if path.lower().endswith('.png'):
+        ok, buf = cv2.imencode('.png', img)
+    else:
+        ok, buf = cv2.imencode('.jpg', img, [cv2.IMWRITE_JPEG_QUALITY, 92])
+    assert ok, f'cannot encode {path}'
+    buf.tofile(path)
+
+
 def _render_one(job: Dict) -> str:
-    """Render, encode and write one image and its annotation file.
+    """Render, encode and write one scene and its annotation file(s).
 
     Returns:
         str: The image's ``imageclasslist.txt`` row (without line end).
     """
     rng = np.random.default_rng([job['seed'], job['index']])
-    img, boxes, _ = render_scene(rng, job['height'], job['width'],
-                                 job['primary'], job['light'], job['indoor'],
-                                 job['empty'])
+    day_rng = np.random.default_rng([job['seed'], job['index'], 1])
+    scene = render_scene(rng, job['height'], job['width'], job['primary'],
+                         job['light'], job['indoor'], job['empty'],
+                         day_rng=day_rng)
     name = f"2015_{job['index'] + 1:05d}"
     cls = job['primary']
-    if job['ext'].lower() == '.png':
-        ok, buf = cv2.imencode('.png', img)
+    trees = [job['root']]
+    if job['kind'] == 'night':
+        trees.append(osp.join(job['root'], 'day'))
+        _write_image(scene.night,
+                     osp.join(job['root'], 'ExDark', cls, name + job['ext']))
+        _write_image(scene.day, osp.join(trees[1], 'ExDark', cls,
+                                         name + job['ext']))
+        level = np.clip(
+            np.rint(scene.illumination * ILLUMINATION_SCALE), 0, 65535)
+        cv2.imwrite(
+            osp.join(job['root'], 'illumination', name + '.png'),
+            level.astype(np.uint16))
     else:
-        ok, buf = cv2.imencode('.jpg', img, [cv2.IMWRITE_JPEG_QUALITY, 92])
-    assert ok, f'cannot encode {name}'
-    buf.tofile(osp.join(job['root'], 'ExDark', cls, name + job['ext']))
-    if boxes:
+        _write_image(scene.day,
+                     osp.join(job['root'], 'ExDark', cls, name + job['ext']))
+    if scene.boxes:
         lines = ['% bbGt version=3']
-        for box_cls, x0, y0, x1, y1 in boxes:
+        for box_cls, x0, y0, x1, y1 in scene.boxes:
             if rng.uniform() < 0.03:  # class names in any letter case
                 box_cls = box_cls.lower()
             lines.append(f'{box_cls} {x0} {y0} {x1 - x0} {y1 - y0} '
                          '0 0 0 0 0 0 0')
-        ann = osp.join(job['root'], 'ExDark_Annno', cls,
-                       name + job['ext'] + '.txt')
-        with open(ann, 'w', newline='') as f:
-            f.write('\r\n'.join(lines) + '\r\n')
+        for tree in trees:
+            ann = osp.join(tree, 'ExDark_Annno', cls,
+                           name + job['ext'] + '.txt')
+            with open(ann, 'w', newline='') as f:
+                f.write('\r\n'.join(lines) + '\r\n')
     return (f"{name + job['list_ext']} {EXDARK_CLASSES.index(cls) + 1} "
             f"{job['light']} {1 if job['indoor'] else 2} {job['split']}")
 
@@ -99,8 +167,9 @@ def generate_night_sample(out_root: str,
                           num_test: int = 200,
                           size: int = 320,
                           workers: int = 1,
-                          overwrite: bool = False) -> Optional[Dict]:
-    """Generate the sample into ``out_root``.
+                          overwrite: bool = False,
+                          kind: str = 'night') -> Optional[Dict]:
+    """Generate the sample (or a day corpus) into ``out_root``.
 
     The files are written under a temporary folder beside ``out_root`` and
     moved into place when complete; other entries of ``out_root`` (e.g. the
@@ -117,6 +186,10 @@ def generate_night_sample(out_root: str,
         overwrite (bool): Replace ``out_root`` even when it is not a night
             sample (a sample made with other settings is always replaced).
             Defaults to False.
+        kind (str): ``'night'``, the paired night sample (night images,
+            their day twins in ``day/`` and true illumination maps in
+            ``illumination/``), or ``'day'``, a day-only corpus for
+            normal-light pretraining. Defaults to ``'night'``.
 
     Returns:
         dict | None: The manifest written to ``night_sample.json``, or None
@@ -124,8 +197,10 @@ def generate_night_sample(out_root: str,
     """
     if min(num_train, num_val, num_test) < 0 or size < 64:
         raise ValueError('image counts must be >= 0 and size >= 64')
+    if kind not in KINDS:
+        raise ValueError(f'kind must be one of {KINDS}, got {kind!r}')
     settings = dict(version=SAMPLE_VERSION, seed=seed, num_train=num_train,
-                    num_val=num_val, num_test=num_test, size=size)
+                    num_val=num_val, num_test=num_test, size=size, kind=kind)
     manifest_path = osp.join(out_root, 'night_sample.json')
     existing = None
     if osp.isfile(manifest_path):
@@ -142,20 +217,26 @@ def generate_night_sample(out_root: str,
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix='.night_sample.', dir=parent)
     try:
-        for top in ('ExDark', 'ExDark_Annno'):
-            for cls in SHAPES:
-                os.makedirs(osp.join(tmp, top, cls))
+        trees = [tmp] + ([osp.join(tmp, 'day')] if kind == 'night' else [])
+        for tree in trees:
+            for top in ('ExDark', 'ExDark_Annno'):
+                for cls in SHAPES:
+                    os.makedirs(osp.join(tree, top, cls))
+        if kind == 'night':
+            os.makedirs(osp.join(tmp, 'illumination'))
         plan = _plan(seed, num_train, num_val, num_test)
         jobs = [dict(job, seed=seed, root=tmp, width=size,
-                     height=size * 3 // 4) for job in plan]
+                     height=size * 3 // 4, kind=kind) for job in plan]
         if workers > 1:
             with Pool(workers) as pool:
                 rows = pool.map(_render_one, jobs, chunksize=16)
         else:
             rows = [_render_one(job) for job in jobs]
-        with open(osp.join(tmp, 'imageclasslist.txt'), 'w', newline='') as f:
-            f.write('\r\n'.join(['Name | Class | Light | In/Out | '
-                                 'Train/Val/Test'] + rows) + '\r\n')
+        for tree in trees:
+            with open(osp.join(tree, 'imageclasslist.txt'), 'w',
+                      newline='') as f:
+                f.write('\r\n'.join(['Name | Class | Light | In/Out | '
+                                     'Train/Val/Test'] + rows) + '\r\n')
         counts = {
             split: {
                 EXDARK_LIGHTS[light]: sum(1 for p in plan

@@ -5,8 +5,15 @@ and the annotated objects, back to front), an illumination map and an
 emission image that depend on the ExDark lighting type, then exposed,
 noised and quantised by :func:`darken_linear`, the same camera model as the
 ``LowLightSynthesis`` transform.
+
+The same albedo can also be rendered as a **day twin**: soft, even daylight
+(and a bright sky outdoors), a long exposure, little noise and no colour
+cast, so that a detector can be pretrained on normal light and the
+darkness alone separates the twins. The night image's true illumination
+(what multiplies the albedo, before exposure, cast and noise) is returned
+too, so that a learnt Retinex decomposition can be scored against it.
 """
-from typing import Dict, List, Tuple
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -25,6 +32,39 @@ COMPANIONS = {
 }
 MIN_VISIBLE = 0.5
 TRUNCATED_PROB = 0.08
+#: camera of the day twins: a normal exposure, low noise, no colour cast
+DAY_CAMERA = dict(exposure=1.2, gamma=2.2, shot_noise=1e-4, read_noise=3e-4,
+                  color_cast=[1.0, 1.0, 1.0])
+#: radiance of a clear day sky (BGR, linear) behind the outdoor scenes
+DAY_SKY = (0.75, 0.62, 0.45)
+#: lamps and lit windows are this much fainter against daylight
+DAY_EMISSION = 0.01
+
+
+class RenderedScene(NamedTuple):
+    """One rendered scene.
+
+    Attributes:
+        night (np.ndarray): The night image, BGR uint8, (H, W, 3).
+        boxes (list): ``(class name, x0, y0, x1, y1)`` full-extent boxes in
+            pixels (they may reach outside the image), the same for both
+            twins.
+        params (dict): The night camera parameters.
+        illumination (np.ndarray): The night's true illumination, float32,
+            (H, W): the light falling on the albedo before exposure, colour
+            cast and noise (light sources themselves are emission, not
+            illumination).
+        day (np.ndarray or None): The day twin, BGR uint8, (H, W, 3), when
+            asked for.
+        day_illumination (np.ndarray or None): The day twin's
+            illumination, float32, (H, W).
+    """
+    night: np.ndarray
+    boxes: List
+    params: Dict
+    illumination: np.ndarray
+    day: Optional[np.ndarray] = None
+    day_illumination: Optional[np.ndarray] = None
 
 
 def _background(rng: np.random.Generator, h: int, w: int, indoor: bool,
@@ -200,10 +240,38 @@ def _resolve_occlusion(objects: List[Dict], occluder: np.ndarray, h: int,
     return objects
 
 
-def render_scene(rng: np.random.Generator, height: int, width: int,
-                 primary: str, light: int, indoor: bool,
-                 empty: bool = False) -> Tuple[np.ndarray, List, Dict]:
-    """Render one image.
+def _render_day(rng: np.random.Generator, albedo: np.ndarray,
+                emission: np.ndarray, sky: np.ndarray
+                ) -> Tuple[np.ndarray, np.ndarray]:
+    """The day twin of a scene: even daylight, bright sky, low noise.
+
+    Args:
+        rng (np.random.Generator): Generator of the twin's own noise.
+        albedo (np.ndarray): Scene albedo, float32, (H, W, 3).
+        emission (np.ndarray): Night emission, float32, (H, W, 3).
+        sky (np.ndarray): Mask of the bare sky, bool, (H, W).
+
+    Returns:
+        tuple: the BGR image (uint8, (H, W, 3)) and its illumination
+        (float32, (H, W)).
+    """
+    h, w = albedo.shape[:2]
+    illum = 0.9 + 0.2 * smooth_texture(rng, h, w, 4)
+    radiance = albedo * illum[..., None] + DAY_EMISSION * emission
+    radiance[sky] = DAY_SKY
+    return darken_linear(radiance, DAY_CAMERA, rng), illum
+
+
+def render_scene(rng: np.random.Generator,
+                 height: int,
+                 width: int,
+                 primary: str,
+                 light: int,
+                 indoor: bool,
+                 empty: bool = False,
+                 day_rng: Optional[np.random.Generator] = None
+                 ) -> RenderedScene:
+    """Render one scene at night, and optionally its day twin.
 
     Args:
         rng (np.random.Generator): The image's own generator.
@@ -215,11 +283,13 @@ def render_scene(rng: np.random.Generator, height: int, width: int,
         indoor (bool): Indoor backdrop (wall and floor) or outdoor (sky,
             buildings, road).
         empty (bool): Render background and clutter only.
+        day_rng (np.random.Generator, optional): Generator of the day
+            twin's light and noise; no twin is rendered without it. The
+            night image does not depend on it.
 
     Returns:
-        tuple: the BGR image (uint8, (height, width, 3)); the objects as
-        ``(class name, x0, y0, x1, y1)`` full-extent boxes in pixels (they
-        may reach outside the image); the camera parameters.
+        RenderedScene: the night image, boxes, camera, true illumination
+        and, with ``day_rng``, the day twin.
     """
     h, w = height, width
     emission = np.zeros((h, w, 3), np.float32)
@@ -254,8 +324,10 @@ def render_scene(rng: np.random.Generator, height: int, width: int,
     # background light sources and the sky are hidden behind what stands in
     # front of them; the objects' own lamps are added afterwards
     emission[covered] = 0
+    sky = np.all(albedo == bare, axis=2)
+    sky[horizon:] = False
     if 'sky' in setting:
-        emission += setting['sky'] * np.all(albedo == bare, axis=2)[..., None]
+        emission += setting['sky'] * sky[..., None]
     for obj in objects:
         if rng.uniform() < setting['lamps_on']:
             for lx, ly, radius, color in obj['lamps']:
@@ -274,4 +346,10 @@ def render_scene(rng: np.random.Generator, height: int, width: int,
         color_cast_range=(1.0, 1.0),
         color_cast_prob=0.0)
     params['color_cast'] = [float(c) for c in setting['cast']]
-    return darken_linear(radiance, params, rng), boxes, params
+    night = darken_linear(radiance, params, rng)
+    illumination = setting['illumination'].astype(np.float32)
+    if day_rng is None:
+        return RenderedScene(night, boxes, params, illumination)
+    day_sky = sky if not indoor else np.zeros_like(sky)
+    day, day_illum = _render_day(day_rng, albedo, emission, day_sky)
+    return RenderedScene(night, boxes, params, illumination, day, day_illum)

@@ -1,0 +1,93 @@
+"""The paired night sample: day twins with the night boxes, brighter by the
+camera's factor, and true illumination maps that read back."""
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from lowlight.datasets.converters import convert_exdark
+from lowlight.datasets.night_sample import (generate_night_sample,
+                                            illumination_path,
+                                            read_illumination, render_scene)
+from lowlight.datasets.night_sample.scene import DAY_CAMERA
+
+
+@pytest.fixture(scope='module')
+def paired(tmp_path_factory):
+    root = tmp_path_factory.mktemp('paired') / 'sample'
+    generate_night_sample(str(root), seed=0, num_train=6, num_val=2,
+                          num_test=4, size=128)
+    return root
+
+
+def _boxes(ann_file):
+    data = json.loads(ann_file.read_text())
+    names = {img['id']: img['file_name'] for img in data['images']}
+    out = {}
+    for ann in data['annotations']:
+        out.setdefault(names[ann['image_id']], []).append(
+            (ann['category_id'], tuple(ann['bbox'])))
+    return {name: sorted(boxes) for name, boxes in out.items()}
+
+
+def test_day_twins_have_the_night_boxes(paired, tmp_path):
+    night = convert_exdark(str(paired), str(tmp_path / 'night'))
+    day = convert_exdark(str(paired / 'day'), str(tmp_path / 'day'))
+    assert not night['report'].skipped and not day['report'].skipped
+    for split in ('train', 'val', 'test'):
+        name = f'annotations/exdark_{split}.json'
+        night_boxes = _boxes(tmp_path / 'night' / name)
+        assert night_boxes  # a split with objects
+        assert _boxes(tmp_path / 'day' / name) == night_boxes
+    night_means, day_means = [], []
+    for path in (paired / 'ExDark').rglob('2015_*'):
+        night_img = cv2.imread(str(path))
+        day_img = cv2.imread(str(paired / 'day' / path.relative_to(paired)))
+        assert day_img.shape == night_img.shape
+        night_means.append(night_img.mean())
+        day_means.append(day_img.mean())
+    assert np.mean(day_means) > 2 * np.mean(night_means)
+
+
+def test_illumination_maps_read_back(paired):
+    images = sorted((paired / 'ExDark').rglob('2015_*'))
+    assert images
+    for img in images:
+        path = illumination_path(str(img))
+        assert path is not None, img
+        illum = read_illumination(path)
+        assert illum.shape == cv2.imread(str(img)).shape[:2]
+        assert illum.dtype == np.float32 and illum.min() > 0
+    assert illumination_path(str(paired / 'day' / images[0].relative_to(
+        paired))) is None  # day twins have none
+    bad = paired.parent / 'rgb.png'
+    cv2.imwrite(str(bad), np.zeros((4, 4, 3), np.uint8))
+    with pytest.raises(ValueError, match='rgb.png'):
+        read_illumination(str(bad))
+
+
+@pytest.mark.parametrize('light,indoor', [(1, True), (2, False), (6, False),
+                                          (8, True), (10, False)])
+def test_day_twin_is_brighter_by_the_camera_factor(light, indoor):
+    """In the linear domain, day / night = (day exposure * day light) /
+    (night exposure * cast * night light) wherever emission does not add
+    to the albedo's reflection. Both images are box-filtered first, so that
+    noise averages out instead of biasing a per-pixel ratio; the median over
+    the image is compared (chairs carry no lamps)."""
+    scene = render_scene(np.random.default_rng(7), 240, 320, 'Chair', light,
+                         indoor, day_rng=np.random.default_rng(8))
+    again = render_scene(np.random.default_rng(7), 240, 320, 'Chair', light,
+                         indoor)
+    assert np.array_equal(again.night, scene.night)  # twin costs nothing
+    assert again.day is None and scene.boxes == again.boxes
+    night = cv2.blur((scene.night / 255.0)**scene.params['gamma'], (9, 9))
+    day = cv2.blur((scene.day / 255.0)**DAY_CAMERA['gamma'], (9, 9))
+    cast = np.asarray(scene.params['color_cast'])
+    intended = (DAY_CAMERA['exposure'] * scene.day_illumination[..., None]) / (
+        scene.params['exposure'] * cast * scene.illumination[..., None])
+    valid = (night > 0.003) & (night < 0.9) & (day > 0.02) & (day < 0.9)
+    assert valid.mean() > 0.3
+    ratio = np.median((day / night)[valid] / intended[valid])
+    assert 0.88 < ratio < 1.12, ratio
+    assert np.median(intended) > 3  # the twin really is a day image
