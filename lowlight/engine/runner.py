@@ -25,6 +25,7 @@ from .hooks.weights_only_checkpoint_hook import WeightsOnlyCheckpointHook
 from .hooks.worker_seed_hook import (EpochWorkerSeedHook,
                                      use_epoch_worker_seeding)
 from .image_check import check_dataset_images
+from .pretrained import load_pretrained
 
 
 @RUNNERS.register_module()
@@ -140,6 +141,24 @@ class LowLightRunner(Runner):
             loader.generator = torch.Generator().manual_seed(seed + get_rank())
             use_epoch_worker_seeding(loader)
         return loader
+
+    def load_or_resume(self) -> None:
+        """Resume as mmengine does; check a ``load_from`` checkpoint's fit.
+
+        Without resuming, ``load_from`` goes through :func:`load_pretrained`:
+        a file of another model or class count is an error naming the file
+        and the keys (mmengine would only warn and train from random
+        weights); the T2 additions missing from a plain detector's file
+        keep their identity initialisation.
+        """
+        if self._has_loaded or self._resume or self._load_from is None:
+            super().load_or_resume()
+            return
+        model = self.model.module if is_model_wrapper(
+            self.model) else self.model
+        checkpoint = load_pretrained(model, self._load_from)
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        self._has_loaded = True
 
     def load_checkpoint(self,
                         filename: str,

@@ -171,23 +171,51 @@ class LowLightDetector(BaseDetector):
         of a neck list, the rest (heads) as they are. The T2 additions keep
         their initialisation, which is the identity.
         """
+        self.map_plain_state_dict(state_dict, prefix)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def map_plain_state_dict(self, state_dict: dict, prefix: str = '') -> dict:
+        """Move a plain detector's keys to where they live in this model.
+
+        Handles plain mmdet checkpoints (keys without a ``detector.``
+        prefix) and checkpoints of a ``LowLightDetector`` in mode
+        ``'none'`` (whose backbone is not wrapped) loaded into a guided one.
+
+        Args:
+            state_dict (dict): Modified in place.
+            prefix (str): This module's prefix in ``state_dict``.
+
+        Returns:
+            dict: ``state_dict``.
+        """
         own = ('detector.', 'enhancer.', 'data_preprocessor.')
         for key in [k for k in state_dict if k.startswith(prefix)]:
             local = key[len(prefix):]
             if not local.startswith(own):
-                state_dict[prefix +
-                           self._inner_key(local)] = state_dict.pop(key)
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+                local = f'detector.{local}'
+            if local.startswith('detector.'):
+                local = self._inner_key(local)
+            if prefix + local != key:
+                state_dict[prefix + local] = state_dict.pop(key)
+        return state_dict
 
     def _inner_key(self, key: str) -> str:
-        """Where a plain detector's state-dict key lives in this model."""
-        first, _, rest = key.partition('.')
-        if first == 'backbone' and isinstance(self.detector.backbone,
-                                              IlluminationGuidedBackbone):
-            return f'detector.backbone.backbone.{rest}'
+        """Where a plain detector's ``detector.*`` key lives in this model.
+
+        ``detector.backbone.X`` goes into the wrapped backbone of an
+        :class:`IlluminationGuidedBackbone` (unless X is one of the wrapper's
+        own modules), ``detector.neck.X`` into the first neck of a neck list
+        (unless X is already a list index).
+        """
+        first, _, tail = key[len('detector.'):].partition('.')
+        if first == 'backbone' and self.uses_guidance:
+            guided = dict(self.detector.backbone.named_children())
+            if tail.partition('.')[0] not in guided:
+                return f'detector.backbone.backbone.{tail}'
         if first == 'neck' and isinstance(self.detector.neck, nn.Sequential):
-            return f'detector.neck.0.{rest}'
-        return f'detector.{key}'
+            if not tail.partition('.')[0].isdigit():
+                return f'detector.neck.0.{tail}'
+        return key
 
     @property
     def uses_guidance(self) -> bool:
