@@ -31,12 +31,23 @@ trap 'printf "\n[main job] FAILED at step: %s (see the messages above)\n" "$STEP
 # Two OpenMP threads per process are faster on idle cores but many times
 # slower when other jobs compete for them (measured: ~51 s vs ~3.5 s per
 # iteration on a busy 2-core machine), so use one thread on a busy machine.
-if [ -z "${OMP_NUM_THREADS:-}" ]; then
-  CORES=$(nproc 2>/dev/null || echo 2)
-  LOAD=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo 0)
-  if awk -v l="$LOAD" -v c="$CORES" 'BEGIN { exit !(l > c / 2) }'; then
+# "Busy" is the CPU use of the last second, from /proc/stat: the 1-minute
+# load average still counts a build that has just finished (a fresh
+# install fell back to one thread and took 697 s instead of 466-519 s).
+cpu_busy_share() {
+  local a b
+  read -r -a a < /proc/stat
+  sleep 1
+  read -r -a b < /proc/stat
+  awk -v u="$(( b[1] + b[2] + b[3] + b[6] + b[7] - a[1] - a[2] - a[3] - a[6] - a[7] ))" \
+      -v i="$(( b[4] + b[5] - a[4] - a[5] ))" \
+      'BEGIN { t = u + i; printf "%.2f", (t > 0 ? u / t : 0) }'
+}
+if [ -z "${OMP_NUM_THREADS:-}" ] && [ -r /proc/stat ]; then
+  BUSY=$(cpu_busy_share)
+  if awk -v b="$BUSY" 'BEGIN { exit !(b > 0.5) }'; then
     export OMP_NUM_THREADS=1
-    echo "[main job] machine busy (load $LOAD on $CORES cores): OMP_NUM_THREADS=1"
+    echo "[main job] machine busy (CPU ${BUSY} in use over the last second): OMP_NUM_THREADS=1"
   fi
 fi
 
