@@ -93,8 +93,26 @@ def test_end_to_end_on_a_tiny_sample(tiny_night_sample, random_t2_checkpoint,
     assert 0 <= every['r_at_bound'] <= 1
     assert every['gain'] == pytest.approx(every['reflectance'] /
                                           every['input'])
+    # the sample's renderer wrote the true illumination: L is scored
+    assert -1 <= every['log_corr'] <= 1 and every['si_log_error'] >= 0
+    assert every['smoothness'] >= 0 and every['true_smoothness'] > 0
     printed = capsys.readouterr().out
     assert '| all | 2 |' in printed and f'written to {out}' in printed
+    assert 'corr(log L, log L*)' in printed
+
+
+def test_scores_are_averaged_per_group_when_the_truth_is_known():
+    stats = stats_tool.DecompositionStatistics(max_reflectance=1.0)
+    truth = torch.linspace(0.1, 2.0, 48).view(6, 8)
+    image = (truth * 0.2).expand(3, 6, 8).clone()
+    stats.add('Low', image, image * 2, 3 * truth[None], truth)
+    stats.add('Low', image, image * 2, 1 / truth[None], truth)
+    low = stats.summary()['Low']
+    assert low['log_corr'] == pytest.approx(0.0, abs=1e-9)  # (1 + -1) / 2
+    without = stats_tool.DecompositionStatistics(max_reflectance=1.0)
+    without.add('Low', image, image, truth[None])
+    assert 'log_corr' not in without.summary()['Low']
+    assert 'corr(log L' not in stats_tool.format_table(without.summary(), 1)
 
 
 def test_model_without_enhancer_is_refused(tiny_night_sample,

@@ -1,7 +1,10 @@
 """Measure what a trained enhancer does to the images: mean input I,
 reflectance R and illumination L, the brightening R / I, mean |R - I|, and
 how much of R sits at its upper bound (clipped highlights), overall and per
-lighting type.
+lighting type. On the embedded night sample, whose renderer wrote the true
+illumination of every image, it also scores L against it
+(:func:`lowlight.evaluation.decomposition_score`: log correlation,
+scale-invariant log error, smoothness relative to the image).
 
 Example::
 
@@ -27,7 +30,10 @@ from mmengine.runner import Runner
 
 # importing lowlight registers its modules
 from lowlight.apis import init_low_light_detector
+from lowlight.datasets.night_sample import (illumination_path,
+                                            read_illumination)
 from lowlight.engine import exit_on_checkpoint_error
+from lowlight.evaluation import SCORE_NAMES, decomposition_score
 from lowlight.utils import atomic_dump_json
 
 #: a value counts as at a bound when within this distance of it
@@ -75,9 +81,14 @@ class DecompositionStatistics:
         self.sums = defaultdict(lambda: defaultdict(float))
         self.counts = defaultdict(lambda: defaultdict(int))
         self.images = defaultdict(int)
+        self.scores = defaultdict(lambda: defaultdict(list))
 
-    def add(self, group: str, image: torch.Tensor, reflectance: torch.Tensor,
-            illumination: torch.Tensor) -> None:
+    def add(self,
+            group: str,
+            image: torch.Tensor,
+            reflectance: torch.Tensor,
+            illumination: torch.Tensor,
+            true_illumination: torch.Tensor = None) -> None:
         """Add one image, padding already cut off.
 
         Args:
@@ -85,7 +96,16 @@ class DecompositionStatistics:
             image (Tensor): (3, H, W) input in [0, 1].
             reflectance (Tensor): (3, H, W).
             illumination (Tensor): (C_L, H, W), C_L 1 or 3.
+            true_illumination (Tensor, optional): (H', W'), the renderer's
+                illumination of a night-sample image; adds the
+                :func:`decomposition_score` of ``illumination``.
         """
+        if true_illumination is not None:
+            score = decomposition_score(illumination, true_illumination,
+                                        image)
+            for name in {'all', group}:
+                for key, value in score.items():
+                    self.scores[name][key].append(value)
         values = dict(
             input=image,
             reflectance=reflectance,
@@ -111,22 +131,32 @@ class DecompositionStatistics:
             means['gain'] = (
                 means['reflectance'] /
                 means['input'] if means['input'] > 0 else float('nan'))
+            for key, values in self.scores[name].items():
+                means[key] = sum(values) / len(values)
             out[name] = dict(images=self.images[name], **means)
         return out
 
 
 def format_table(summary: dict, max_reflectance: float) -> str:
-    """A Markdown table of :meth:`DecompositionStatistics.summary`."""
-    lines = [
-        '| images | n | mean I | mean R | mean L | R / I | mean abs(R - I) '
-        f'| R at bound {max_reflectance:g} | I saturated |', '|---' * 9 + '|'
-    ]
+    """A Markdown table of :meth:`DecompositionStatistics.summary`; the
+    decomposition-score columns appear when the images had a true
+    illumination."""
+    scored = all(k in s for s in summary.values() for k in SCORE_NAMES)
+    head = ('| images | n | mean I | mean R | mean L | R / I | mean abs(R - I) '
+            f'| R at bound {max_reflectance:g} | I saturated |')
+    if scored:
+        head += ' corr(log L, log L*) | SI log error | smoothness (L*) |'
+    lines = [head, '|---' * head.count(' |') + '|']
     for name, s in summary.items():
-        lines.append(f"| {name} | {s['images']} | {s['input']:.3f} | "
-                     f"{s['reflectance']:.3f} | {s['illumination']:.3f} | "
-                     f"{s['gain']:.2f} | {s['abs_r_minus_i']:.3f} | "
-                     f"{100 * s['r_at_bound']:.1f} % | "
-                     f"{100 * s['input_saturated']:.2f} % |")
+        line = (f"| {name} | {s['images']} | {s['input']:.3f} | "
+                f"{s['reflectance']:.3f} | {s['illumination']:.3f} | "
+                f"{s['gain']:.2f} | {s['abs_r_minus_i']:.3f} | "
+                f"{100 * s['r_at_bound']:.1f} % | "
+                f"{100 * s['input_saturated']:.2f} % |")
+        if scored:
+            line += (f" {s['log_corr']:+.3f} | {s['si_log_error']:.3f} | "
+                     f"{s['smoothness']:.3f} ({s['true_smoothness']:.3f}) |")
+        lines.append(line)
     return '\n'.join(lines)
 
 
@@ -142,11 +172,14 @@ def collect(model, dataloader, num_images: int) -> DecompositionStatistics:
         decomposition = model.decompose(inputs, samples)
         for i, sample in enumerate(samples):
             height, width = sample.img_shape[:2]
+            truth = illumination_path(sample.img_path)
             stats.add(
                 str(sample.metainfo.get('light_name', 'unknown')),
                 inputs[i, :, :height, :width],
                 decomposition.reflectance[i, :, :height, :width],
-                decomposition.illumination[i, :, :height, :width])
+                decomposition.illumination[i, :, :height, :width],
+                None if truth is None else torch.from_numpy(
+                    read_illumination(truth)))
             seen += 1
             if seen == num_images:
                 return stats
