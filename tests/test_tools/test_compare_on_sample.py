@@ -17,12 +17,31 @@ def _tiny_options(data_root):
         data_root, 64)
 
 
-def test_end_to_end_and_resume(tiny_night_sample, tmp_path, capsys):
+@pytest.fixture(scope='module')
+def plain_pretrained(tmp_path_factory):
+    """A (random) checkpoint of the plain variant's model: the stand-in for
+    the day-corpus pretrained detector."""
+    import torch
+    from mmdet.registry import MODELS
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmdet')
+    torch.manual_seed(0)
+    model = MODELS.build(
+        Config.fromfile(osp.join(REPO, compare.VARIANTS['plain'][1])).model)
+    path = tmp_path_factory.mktemp('pretrained') / 'plain.pth'
+    torch.save(dict(state_dict=model.state_dict()), path)
+    return str(path)
+
+
+def test_end_to_end_and_resume(tiny_night_sample, plain_pretrained, tmp_path,
+                               capsys):
     work_dir = tmp_path / 'cmp'
     argv = [
         '--variants', 't2', 'preprocess', '--seeds', '3', '--epochs', '1',
         '--work-dir',
-        str(work_dir), '--cfg-options', *_tiny_options(tiny_night_sample)
+        str(work_dir), '--cfg-options', *_tiny_options(tiny_night_sample),
+        f'load_from={plain_pretrained}'
     ]
     summary = compare.main(argv)
     out = capsys.readouterr().out
@@ -37,6 +56,10 @@ def test_end_to_end_and_resume(tiny_night_sample, tmp_path, capsys):
     log = (work_dir / 'preprocess' / 'seed3' / 'train.log').read_text()
     assert ('model.enhancer.init_cfg.checkpoint=' +
             str(work_dir / 't2' / 'seed3' / t2['checkpoint'])) in log
+    # both fine-tuned from the pretrained plain detector
+    for name in ('t2', 'preprocess'):
+        log = (work_dir / name / 'seed3' / 'train.log').read_text()
+        assert f'from {plain_pretrained}; T2 additions kept' in log, name
     assert summary['t2']['overall']['values'] == [t2['metrics']['voc/mAP']]
     assert summary['t2']['seeds'] == [3]
     table = (work_dir / 'results.md').read_text()
@@ -86,7 +109,30 @@ def test_bad_arguments():
         compare.parse_args(['--variant', 'nope=x.py'])
     args = compare.parse_args(['--quick'])
     assert args.seeds == [0] and args.epochs == compare.QUICK_EPOCHS
-    assert args.work_dir.endswith('compare_on_sample_quick')
+    assert args.work_dir.endswith('compare_on_sample_pretrained_quick')
+    assert args.protocol == 'pretrained' and args.cfg_options == []
+    args = compare.parse_args(['--protocol', 'scratch', '--cfg-options',
+                               'a=1'])
+    assert args.work_dir.endswith('compare_on_sample_scratch')
+    assert args.cfg_options == ['load_from=None', 'a=1']
+    with pytest.raises(SystemExit):
+        compare.parse_args(['--protocol', 'imagenet'])
+
+
+def test_pretrained_protocol_needs_every_variant_to_load_weights(tmp_path):
+    configs = {n: cfg for n, (_, cfg) in compare.VARIANTS.items()}
+    weights = tmp_path / 'pretrained.pth'
+    weights.write_bytes(b'')
+    compare.check_pretrained(configs, [f'load_from={weights}'])
+    for name, config in configs.items():  # every variant fine-tunes it
+        cfg = compare._merged_config(config, [f'load_from={weights}'])
+        assert cfg.load_from == str(weights), name
+    with pytest.raises(SystemExit, match='t2: load_from .*missing.pth not '
+                       'found.*--protocol scratch'):
+        compare.check_pretrained(configs,
+                                 [f'load_from={tmp_path / "missing.pth"}'])
+    with pytest.raises(SystemExit, match='plain .* has no load_from'):
+        compare.check_pretrained(configs, ['load_from=None'])
 
 
 def test_schedule_options_shorten_the_whole_schedule():
@@ -144,7 +190,7 @@ def test_parallel_runs_respect_dependencies_and_go_on_after_failures(
     monkeypatch.delenv('OMP_NUM_THREADS', raising=False)
     argv = [
         '--variants', 'plain', 't2', 'preprocess', '--seeds', '0', '1',
-        '--jobs', '2', '--work-dir',
+        '--jobs', '2', '--protocol', 'scratch', '--work-dir',
         str(tmp_path), '--cfg-options', *_tiny_options(tiny_night_sample)
     ]
     with pytest.raises(RuntimeError, match='t2 seed 1: command failed'):

@@ -32,6 +32,12 @@ AP@0.5 overall and per lighting type) is printed and written to
 ``results.md`` and ``results.json`` in the work dir, after every finished
 run (so a partial comparison still has a table).
 
+Protocols (``--protocol``): ``pretrained`` (the default, the setting of
+every published low-light detector) fine-tunes every variant from the
+configs' ``load_from``, the plain detector pretrained on the day corpus
+(``configs/pretrain/``); ``scratch`` trains every variant from random
+weights (``load_from=None``). Each protocol has its own work dir.
+
 Examples::
 
     # first look: one seed, short schedule (< 30 min on 2 CPU cores)
@@ -78,6 +84,7 @@ VARIANTS = {
 # the same seed, so T2 runs first.
 ENHANCER_FROM = {'preprocess': 't2'}
 QUICK_EPOCHS = 3
+PROTOCOLS = ('pretrained', 'scratch')
 # Where the configs read the embedded night sample; generated when missing.
 NIGHT_SAMPLE_ROOT = osp.join(REPO_ROOT, 'data', 'night_sample')
 # "Epoch(train)  [3][ 20/25]" in mmengine's log lines.
@@ -116,6 +123,12 @@ def parse_args(argv=None):
         action='store_true',
         help=f'one seed and {QUICK_EPOCHS} epochs: a first look in under '
         '30 minutes on 2 CPU cores')
+    parser.add_argument(
+        '--protocol',
+        choices=PROTOCOLS,
+        default='pretrained',
+        help="'pretrained': fine-tune every variant from the configs' "
+        "load_from (default); 'scratch': from random weights")
     parser.add_argument(
         '--jobs',
         type=int,
@@ -156,8 +169,10 @@ def parse_args(argv=None):
         args.epochs = QUICK_EPOCHS
     if args.work_dir is None:
         args.work_dir = osp.join(
-            'work_dirs',
-            'compare_on_sample' + ('_quick' if args.quick else ''))
+            'work_dirs', f'compare_on_sample_{args.protocol}' +
+            ('_quick' if args.quick else ''))
+    if args.protocol == 'scratch':
+        args.cfg_options = ['load_from=None'] + list(args.cfg_options)
     return args
 
 
@@ -166,16 +181,23 @@ def _hms(seconds):
     return f'{seconds // 3600:d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}'
 
 
-def annotation_files(config, cfg_options):
-    """Absolute paths of the annotation files that ``config``'s train, val
-    and test datasets read, after ``cfg_options`` (``KEY=VALUE`` strings);
-    relative paths are taken from the repository root, as the runs do."""
+def _merged_config(config, cfg_options):
+    """``config`` (relative to the repository root) after ``cfg_options``
+    (``KEY=VALUE`` strings)."""
     cfg = Config.fromfile(osp.join(REPO_ROOT, config))
     if cfg_options:
         parser = argparse.ArgumentParser()
         parser.add_argument('--options', nargs='+', action=DictAction)
         cfg.merge_from_dict(
             parser.parse_args(['--options', *cfg_options]).options)
+    return cfg
+
+
+def annotation_files(config, cfg_options):
+    """Absolute paths of the annotation files that ``config``'s train, val
+    and test datasets read, after ``cfg_options`` (``KEY=VALUE`` strings);
+    relative paths are taken from the repository root, as the runs do."""
+    cfg = _merged_config(config, cfg_options)
     files = []
     for split in ('train', 'val', 'test'):
         # wrappers (RepeatDataset, ConcatDataset) nest their datasets
@@ -491,6 +513,22 @@ def enhancer_checkpoint(work_dir, source, seed, dry_run=False):
         return osp.join(run_dir, json.load(f)['checkpoint'])
 
 
+def check_pretrained(configs, cfg_options):
+    """Exit naming every variant whose config (after ``cfg_options``) has no
+    ``load_from`` or whose ``load_from`` file is missing: under the
+    pretrained protocol no variant may start from random weights."""
+    problems = []
+    for name, config in configs.items():
+        load_from = _merged_config(config, cfg_options).get('load_from')
+        if not load_from:
+            problems.append(f'{name} ({config}) has no load_from')
+        elif not osp.isfile(osp.join(REPO_ROOT, load_from)):
+            problems.append(f'{name}: load_from {load_from} not found')
+    if problems:
+        sys.exit('--protocol pretrained: ' + '; '.join(problems) +
+                 ' (use --protocol scratch to train from random weights)')
+
+
 def run_order(names, seeds):
     """Runs seed by seed; within a seed, variants that reuse another
     variant's enhancer come last."""
@@ -514,6 +552,7 @@ def write_summary(results, names, args, argv, work_dir):
     atomic_dump_json(
         dict(
             command=command,
+            protocol=args.protocol,
             epochs=args.epochs,
             seeds=args.seeds,
             configs=args.configs,
@@ -609,6 +648,8 @@ def main(argv=None):
     ]
     if missing:
         sys.exit('config(s) not found: ' + ', '.join(missing))
+    if args.protocol == 'pretrained':
+        check_pretrained(args.configs, args.cfg_options)
     if not args.dry_run:
         prepare_data(list(args.configs.values()), args.cfg_options)
     os.makedirs(args.work_dir, exist_ok=True)
