@@ -60,6 +60,22 @@ def test_end_to_end_and_resume(tiny_night_sample, plain_pretrained, tmp_path,
     for name in ('t2', 'preprocess'):
         log = (work_dir / name / 'seed3' / 'train.log').read_text()
         assert f'from {plain_pretrained}; T2 additions kept' in log, name
+    # reference row: the pretrained detector behind T2's enhancer, not
+    # fine-tuned (the other two rows need the plain variant)
+    import torch
+    zero = json.loads((work_dir / 'zero_shot_preprocess' / 'seed3' /
+                       'result.json').read_text())
+    assert zero['epochs'] == 0 and 0 <= zero['metrics']['voc/mAP'] <= 1
+    merged = torch.load(work_dir / 'zero_shot_preprocess' / 'seed3' /
+                        zero['checkpoint'], weights_only=True)['state_dict']
+    trained = torch.load(work_dir / 't2' / 'seed3' / t2['checkpoint'],
+                         weights_only=True)['state_dict']
+    source = torch.load(plain_pretrained, weights_only=True)['state_dict']
+    key = next(k for k in trained if k.startswith('enhancer.'))
+    assert torch.equal(merged[key], trained[key])
+    head = 'detector.bbox_head.convs_pred.0.weight'
+    assert torch.equal(merged[head], source[head])
+    assert summary['zero_shot_preprocess']['seeds'] == [3]
     assert summary['t2']['overall']['values'] == [t2['metrics']['voc/mAP']]
     assert summary['t2']['seeds'] == [3]
     table = (work_dir / 'results.md').read_text()
@@ -70,7 +86,9 @@ def test_end_to_end_and_resume(tiny_night_sample, plain_pretrained, tmp_path,
     # a second run redoes nothing and gives the same summary
     mtime = osp.getmtime(work_dir / 't2' / 'seed3' / 'train.log')
     assert compare.main(argv) == json.loads(json.dumps(summary))
-    assert '2 already finished, 0 to run' in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert '2 already finished, 0 to run' in out
+    assert 'reference zero_shot_preprocess' not in out  # kept too
     assert osp.getmtime(work_dir / 't2' / 'seed3' / 'train.log') == mtime
 
 
@@ -117,6 +135,26 @@ def test_bad_arguments():
     assert args.cfg_options == ['load_from=None', 'a=1']
     with pytest.raises(SystemExit):
         compare.parse_args(['--protocol', 'imagenet'])
+
+
+def test_reference_rows_in_a_dry_run(tmp_path, capsys):
+    weights = tmp_path / 'pretrained.pth'
+    weights.write_bytes(b'')
+    assert compare.reference_names(compare.parse_args([]).configs) == list(
+        compare.REFERENCES)
+    assert compare.reference_names({'t2': 'x'}) == []
+    compare.main(['--dry-run', '--seeds', '0', '--work-dir',
+                  str(tmp_path / 'cmp'), '--cfg-options',
+                  f'load_from={weights}'])
+    out = capsys.readouterr().out
+    zero = out.split('reference zero_shot seed 0\n')[1].splitlines()[0]
+    assert compare.VARIANTS['plain'][1] in zero and str(weights) in zero
+    day = out.split('reference day_upper_bound seed 0\n')[1].splitlines()[0]
+    assert '<checkpoint of plain seed 0>' in day
+    assert 'test_dataloader.dataset.data_root=data/night_sample/day/' in day
+    assert compare.main(['--dry-run', '--protocol', 'scratch', '--work-dir',
+                         str(tmp_path / 'cmp2')]) is None
+    assert 'reference zero_shot' not in capsys.readouterr().out
 
 
 def test_pretrained_protocol_needs_every_variant_to_load_weights(tmp_path):

@@ -36,7 +36,13 @@ Protocols (``--protocol``): ``pretrained`` (the default, the setting of
 every published low-light detector) fine-tunes every variant from the
 configs' ``load_from``, the plain detector pretrained on the day corpus
 (``configs/pretrain/``); ``scratch`` trains every variant from random
-weights (``load_from=None``). Each protocol has its own work dir.
+weights (``load_from=None``). Each protocol has its own work dir. The pretrained protocol adds three
+reference rows, test-only runs made after the variants of a seed:
+``zero_shot`` (the pretrained detector on the night test split, no
+fine-tuning), ``zero_shot_preprocess`` (the same behind the enhancer that T2
+learned with that seed) and ``day_upper_bound`` (the fine-tuned plain
+detector on the day twins of the test images: how much of the gap is the
+darkness).
 
 Examples::
 
@@ -58,11 +64,13 @@ import threading
 import time
 
 import numpy as np
+import torch
 from mmengine.config import Config, DictAction
 
 from lowlight.datasets.converters import convert_exdark
 from lowlight.datasets.night_sample import generate_night_sample
-from lowlight.utils import atomic_dump_json, atomic_write_text
+from lowlight.engine import load_checkpoint_safely
+from lowlight.utils import atomic_dump_json, atomic_path, atomic_write_text
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -85,6 +93,15 @@ VARIANTS = {
 ENHANCER_FROM = {'preprocess': 't2'}
 QUICK_EPOCHS = 3
 PROTOCOLS = ('pretrained', 'scratch')
+# Reference rows of the pretrained protocol: name -> (description, variant
+# whose config is tested, variant whose run of the seed it needs).
+REFERENCES = {
+    'zero_shot': ('pretrained detector, no fine-tuning', 'plain', None),
+    'zero_shot_preprocess': ('pretrained detector behind the T2 enhancer, '
+                             'no fine-tuning', 'preprocess', 't2'),
+    'day_upper_bound': ('fine-tuned plain detector on the day twins',
+                        'plain', 'plain'),
+}
 # Where the configs read the embedded night sample; generated when missing.
 NIGHT_SAMPLE_ROOT = osp.join(REPO_ROOT, 'data', 'night_sample')
 # "Epoch(train)  [3][ 20/25]" in mmengine's log lines.
@@ -513,6 +530,69 @@ def enhancer_checkpoint(work_dir, source, seed, dry_run=False):
         return osp.join(run_dir, json.load(f)['checkpoint'])
 
 
+def reference_names(configs):
+    """The reference rows whose configs and prerequisite runs are among
+    ``configs``' variants, in table order."""
+    return [
+        name for name, (_, tested, needs) in REFERENCES.items()
+        if tested in configs and (needs is None or needs in configs)
+    ]
+
+
+def merge_enhancer(detector_checkpoint, enhancer_checkpoint_file, out):
+    """Write ``out``: the weights of ``detector_checkpoint`` with the
+    ``enhancer.*`` tensors of ``enhancer_checkpoint_file`` (both loaded
+    weights-only)."""
+    detector = load_checkpoint_safely(detector_checkpoint)['state_dict']
+    enhancer = load_checkpoint_safely(enhancer_checkpoint_file)['state_dict']
+    state = {k: v for k, v in detector.items() if not k.startswith(
+        'enhancer.')}
+    state.update({k: v for k, v in enhancer.items()
+                  if k.startswith('enhancer.')})
+    with atomic_path(out, '.pth') as tmp:
+        torch.save(dict(state_dict=state), tmp)
+    return out
+
+
+def run_reference(python, name, seed, configs, work_dir, cfg_options,
+                  on_progress, env=None, dry_run=False):
+    """Test-only run of reference row ``name`` for ``seed``; returns its
+    result dict (as :func:`run_one`)."""
+    _, tested, needs = REFERENCES[name]
+    config = configs[tested]
+    run_dir = osp.join(work_dir, name, f'seed{seed}')
+    options = [f'randomness.seed={seed}'] + list(cfg_options)
+    cfg = _merged_config(config, cfg_options)
+    if name == 'day_upper_bound':
+        checkpoint = enhancer_checkpoint(work_dir, needs, seed, dry_run)
+        day_root = osp.join(cfg.test_dataloader.dataset.data_root, 'day', '')
+        options.append(f'test_dataloader.dataset.data_root={day_root}')
+    elif name == 'zero_shot_preprocess':
+        checkpoint = osp.join(run_dir, 'pretrained_with_enhancer.pth')
+        if not dry_run:
+            os.makedirs(run_dir, exist_ok=True)
+            merge_enhancer(
+                osp.join(REPO_ROOT, cfg.load_from),
+                enhancer_checkpoint(work_dir, needs, seed), checkpoint)
+    else:
+        checkpoint = osp.join(REPO_ROOT, cfg.load_from)
+    cmd = [
+        python, 'tools/test.py', config, checkpoint, '--work-dir',
+        osp.join(run_dir, 'test'), '--cfg-options', *options
+    ]
+    if dry_run:
+        print(' '.join(cmd))
+        return None
+    os.makedirs(run_dir, exist_ok=True)
+    tic = time.time()
+    run_logged(cmd, osp.join(run_dir, 'test.log'), on_progress, env)
+    return dict(config=config, seed=seed, epochs=0,
+                cfg_options=list(cfg_options),
+                checkpoint=osp.relpath(checkpoint, run_dir), train_s=0.0,
+                test_s=time.time() - tic,
+                metrics=read_test_metrics(osp.join(run_dir, 'test')))
+
+
 def check_pretrained(configs, cfg_options):
     """Exit naming every variant whose config (after ``cfg_options``) has no
     ``load_from`` or whose ``load_from`` file is missing: under the
@@ -544,9 +624,9 @@ def write_summary(results, names, args, argv, work_dir):
         name: sorted(runs, key=lambda run: run['seed'])
         for name, runs in results.items()
     }
-    summary, table = summarise(results, names,
-                               {n: VARIANTS[n][0]
-                                for n in VARIANTS})
+    descriptions = {n: VARIANTS[n][0] for n in VARIANTS}
+    descriptions.update({n: REFERENCES[n][0] for n in REFERENCES})
+    summary, table = summarise(results, names, descriptions)
     command = 'python tools/analysis_tools/compare_on_sample.py ' + ' '.join(
         argv if argv is not None else sys.argv[1:])
     atomic_dump_json(
@@ -640,6 +720,39 @@ def run_pending(todo, finished, jobs, start_run, on_done, label_of):
     return failed
 
 
+def run_references(references, args, work_dir, results, finished, env,
+                   on_done):
+    """Run the missing reference rows, seed by seed, after the variants.
+
+    Returns:
+        list: ((name, seed), reason) for each failed or skipped row.
+    """
+    failed = []
+    for seed in args.seeds:
+        for name in references:
+            result_file = osp.join(work_dir, name, f'seed{seed}',
+                                   'result.json')
+            if osp.isfile(result_file):
+                with open(result_file) as f:
+                    results.setdefault(name, []).append(json.load(f))
+                continue
+            needs = REFERENCES[name][2]
+            if needs is not None and (needs, seed) not in finished:
+                failed.append(((name, seed), f'needs the {needs} run'))
+                continue
+            print(f'reference {name} seed {seed}', flush=True)
+            try:
+                result = run_reference(sys.executable, name, seed,
+                                       args.configs, work_dir,
+                                       args.cfg_options, lambda _: None, env)
+            except Exception as err:  # report, go on with the other rows
+                failed.append(((name, seed), str(err)))
+                print(f'reference {name} seed {seed} FAILED: {err}')
+                continue
+            on_done(name, seed, result)
+    return failed
+
+
 def main(argv=None):
     args = parse_args(argv)
     missing = [
@@ -684,10 +797,18 @@ def main(argv=None):
     def label_of(name, seed):
         return f'[{runs.index((name, seed)) + 1}/{len(runs)}] {name} seed {seed}'
 
+    references = (reference_names(args.configs)
+                  if args.protocol == 'pretrained' else [])
     if args.dry_run:
         for name, seed in todo:
             print(label_of(name, seed))
             run_one(*run_args(name, seed), print, dry_run=True)
+        for seed in args.seeds:
+            for name in references:
+                print(f'reference {name} seed {seed}')
+                run_reference(sys.executable, name, seed, args.configs,
+                              work_dir, args.cfg_options, print,
+                              dry_run=True)
         return None
 
     env = dict(os.environ)
@@ -703,11 +824,15 @@ def main(argv=None):
         os.makedirs(run_dir, exist_ok=True)
         atomic_dump_json(result, osp.join(run_dir, 'result.json'), indent=2)
         results.setdefault(name, []).append(result)
-        write_summary(results, names, args, argv, work_dir)
+        write_summary(results, names + references, args, argv, work_dir)
 
     failed = run_pending(todo, finished, args.jobs, start_run, on_done,
                          label_of)
-    summary, table = write_summary(results, names, args, argv, work_dir)
+    if references:
+        failed += run_references(references, args, work_dir, results,
+                                 finished, env, on_done)
+    summary, table = write_summary(results, names + references, args, argv,
+                                   work_dir)
     print(table)
     print(f'Written: {osp.join(work_dir, "results.md")}')
     if failed:
