@@ -112,12 +112,15 @@ def sample(tmp_path_factory):
 def options(data_root):
     """--cfg-options: the tiny sample, one persistent worker per loader."""
     out = [
-        f'train_cfg.max_epochs={EPOCHS}', 'train_cfg.val_interval=1',
-        'randomness.seed=3', 'randomness.diff_rank_seed=True',
+        f'train_cfg.max_epochs={EPOCHS}',
+        'train_cfg.val_interval=1',
+        'randomness.seed=3',
+        'randomness.diff_rank_seed=True',
         # the main job's one-stage enhancer draws no random numbers; with a
         # second (self-calibration) stage on a random 48 px window of the
         # 96 px images the main process draws from torch's RNG every step
-        'model.enhancer.num_stages=2', 'model.enhancer.calib_crop_size=48'
+        'model.enhancer.num_stages=2',
+        'model.enhancer.calib_crop_size=48'
     ]
     for split, resize in (('train', 2), ('val', 1)):
         loader = f'{split}_dataloader'
