@@ -17,6 +17,7 @@ val_dataloader = dict(dataset=dict(data_root=data_root))
 test_dataloader = dict(
     dataset=dict(data_root=data_root, ann_file='annotations/exdark_val.json'))
 train_cfg = dict(max_epochs=max_epochs, val_interval=2)
+load_from = None  # pretraining starts from random weights
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.05, by_epoch=False, begin=0, end=50),
     dict(
