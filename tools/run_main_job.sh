@@ -56,13 +56,14 @@ if [ ! -x "$PYTHON" ]; then
   exit 1
 fi
 
-step "1/4: generate the embedded night sample (raw ExDark layout) in $DATA"
+step "1/5: generate the embedded night sample (raw ExDark layout) in $DATA"
 "$PYTHON" tools/misc/make_night_sample.py "$DATA"
 
-step "2/4: convert it with the ExDark converter"
+step "2/5: convert it (night images and their day twins) with the ExDark converter"
 "$PYTHON" tools/dataset_converters/exdark.py "$DATA" "$DATA"
+"$PYTHON" tools/dataset_converters/exdark.py "$DATA/day" "$DATA/day"
 
-step "3/4: train $CONFIG (progress and ETA every 5 iterations)"
+step "3/5: train $CONFIG (progress and ETA every 5 iterations)"
 RESUME=()
 if [ -f "$WORK_DIR/last_checkpoint" ]; then
   RESUME=(--resume)
@@ -70,10 +71,24 @@ if [ -f "$WORK_DIR/last_checkpoint" ]; then
 fi
 "$PYTHON" tools/train.py "$CONFIG" --work-dir "$WORK_DIR" "${RESUME[@]}"
 
-step "4/4: evaluate on the test split"
+step "4/5: evaluate on the test split"
 CHECKPOINT=$(cat "$WORK_DIR/last_checkpoint")
 "$PYTHON" tools/test.py "$CONFIG" "$CHECKPOINT" --work-dir "$WORK_DIR/test"
+
+step "5/5: decomposition and detection panels of test images"
+# one test image of each lighting type (the first in the test split)
+mapfile -t PANEL_IMAGES < <("$PYTHON" -c '
+import json, sys
+images = json.load(open(sys.argv[1] + "/annotations/exdark_test.json"))["images"]
+seen = {}
+for image in images:
+    seen.setdefault(image.get("light_name"), image["file_name"])
+print("\n".join(sys.argv[1] + "/" + name for name in seen.values()))
+' "$DATA")
+"$PYTHON" tools/analysis_tools/vis_decomposition.py "$CONFIG" "$CHECKPOINT" \
+  "${PANEL_IMAGES[@]}" --out-dir "$WORK_DIR/panels"
 
 printf '\n[main job] done in %ds. Checkpoint: %s\n' $(( $(date +%s) - START )) "$CHECKPOINT"
 printf '[main job] AP@0.5 overall, per class, per lighting type (JSON): %s\n' \
   "$(ls "$WORK_DIR"/test/lighting_eval_test.json 2>/dev/null || ls -t "$WORK_DIR"/test/*/*.json | head -1)"
+printf '[main job] panels (input, illumination, reflectance, detections): %s/\n' "$WORK_DIR/panels"
