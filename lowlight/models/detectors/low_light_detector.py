@@ -21,6 +21,7 @@ from mmdet.registry import MODELS
 from mmdet.structures import OptSampleList, SampleList
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from mmengine.logging import print_log
+from mmengine.structures import PixelData
 from torch import Tensor
 
 from ..backbones import IlluminationGuidedBackbone
@@ -48,6 +49,22 @@ class _ScaleGradient(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: Tensor) -> Tuple[Tensor, None]:
         return grad * ctx.scale, None
+
+
+def _attach_decomposition(samples: SampleList,
+                          decomposition: Decomposition) -> None:
+    """Store each image's (R, L), padding cut, as ``pred_decomposition``.
+
+    Args:
+        samples (list[DetDataSample]): N samples with ``img_shape``.
+        decomposition (Decomposition): reflectance (N, 3, H, W) and
+            illumination (N, C_L, H, W) of the padded batch.
+    """
+    for i, sample in enumerate(samples):
+        height, width = sample.metainfo['img_shape'][:2]
+        sample.pred_decomposition = PixelData(
+            reflectance=decomposition.reflectance[i, :, :height, :width],
+            illumination=decomposition.illumination[i, :, :height, :width])
 
 
 @MODELS.register_module()
@@ -335,20 +352,37 @@ class LowLightDetector(BaseDetector):
     def predict(self,
                 batch_inputs: Tensor,
                 batch_data_samples: SampleList,
-                rescale: bool = True) -> SampleList:
+                rescale: bool = True,
+                with_decomposition: bool = False) -> SampleList:
         """Detections, in original image coordinates if ``rescale``.
 
         Args:
             batch_inputs (Tensor): (N, 3, H, W) RGB in [0, 1].
             batch_data_samples (list[DetDataSample]): with metainfo.
             rescale (bool): map boxes back to the original image size.
+            with_decomposition (bool): also attach the decomposition that
+                fed the detector to each sample as ``pred_decomposition``
+                (``PixelData``: ``reflectance`` (3, h, w) and
+                ``illumination`` (C_L, h, w), at the network input size
+                ``img_shape`` without the batch padding), so that it needs
+                no second enhancer pass. Defaults to False.
 
         Returns:
-            list[DetDataSample]: with ``pred_instances``.
+            list[DetDataSample]: with ``pred_instances`` (and
+            ``pred_decomposition`` if ``with_decomposition``).
+
+        Raises:
+            RuntimeError: If ``with_decomposition`` in ``'none'`` mode.
         """
-        feats = self.extract_feat(batch_inputs, batch_data_samples)
-        return self.detector.predict(
+        if with_decomposition and self.enhancer is None:
+            raise RuntimeError("LowLightDetector in mode='none' has no "
+                               'enhancer, so there is no decomposition')
+        feats, decomposition = self._extract(batch_inputs, batch_data_samples)
+        results = self.detector.predict(
             feats, batch_data_samples, rescale=rescale)
+        if with_decomposition:
+            _attach_decomposition(results, decomposition)
+        return results
 
     def _forward(self,
                  batch_inputs: Tensor,

@@ -218,6 +218,42 @@ def test_predict_returns_boxes_in_original_image_coordinates():
                                raw.pred_instances.bboxes / factor)
 
 
+@pytest.mark.parametrize('mode', ['joint', 'frozen'])
+def test_predict_attaches_the_decomposition_when_asked(mode):
+    model = _build(_light_cfg(mode=mode)).eval()
+    inputs, samples = _batch(model)  # two sizes: the batch is padded
+    with torch.no_grad():
+        plain = model.predict(inputs, copy.deepcopy(samples))
+        results = model.predict(
+            inputs, copy.deepcopy(samples), with_decomposition=True)
+        expected = model.decompose(inputs, samples)
+    assert all('pred_decomposition' not in r for r in plain)
+    channels = expected.illumination.shape[1]
+    for i, (result, shape) in enumerate(zip(results, SHAPES)):
+        h, w = shape[1:]
+        maps = result.pred_decomposition
+        assert maps.reflectance.shape == (3, h, w)
+        assert maps.illumination.shape == (channels, h, w)
+        torch.testing.assert_close(
+            maps.reflectance, expected.reflectance[i, :, :h, :w], rtol=0,
+            atol=0)
+        torch.testing.assert_close(
+            maps.illumination, expected.illumination[i, :, :h, :w], rtol=0,
+            atol=0)
+        # the detections are those of a plain predict
+        torch.testing.assert_close(result.pred_instances.bboxes,
+                                   plain[i].pred_instances.bboxes)
+
+
+def test_predict_with_decomposition_needs_an_enhancer():
+    cfg = _light_cfg(mode='none')
+    cfg.detector.neck = cfg.detector.neck[0]
+    model = _build(cfg).eval()
+    inputs, samples = _batch(model)
+    with pytest.raises(RuntimeError, match="mode='none'"):
+        model.predict(inputs, samples, with_decomposition=True)
+
+
 def test_works_with_zero_dce_and_bad_configs():
     cfg = _light_cfg(enhancer=dict(type='ZeroDCEDecomposer', feat_channels=8))
     model = _build(cfg)
