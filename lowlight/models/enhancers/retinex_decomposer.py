@@ -19,6 +19,7 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptMultiConfig
@@ -83,6 +84,14 @@ class RetinexDecomposer(BaseDecomposer):
     estimate) for a 1-channel one. With the defaults ``H`` has 3 feature
     channels and one block: 145 parameters at inference.
 
+    With ``illumination_scale = s > 1``, L is smooth by construction: the
+    prior is max-pooled by ``s`` (the local bright channel, so ``L >= I``
+    almost everywhere), ``H`` refines it at that resolution and L is
+    upsampled bilinearly: ``L = clip(up(q + H(q)), eps, 1)`` with
+    ``q = maxpool_s(p(I))``. L then cannot carry edges finer than ``s``
+    pixels, whatever gradient reaches it, and ``H`` runs on ``1 / s^2`` of
+    the pixels.
+
     The training-only parts are sized for cost. Measured on one CPU
     thread, batch 8 at 320 px, ``forward`` + ``loss`` + backward: SCI's
     setting (3 stages, 16-channel 3-block calibration, 5x5 smoothness) on
@@ -122,6 +131,9 @@ class RetinexDecomposer(BaseDecomposer):
         calib_crop_size (int, optional): side of the random window the
             self-calibrated stages are trained on. None: the whole image.
             Defaults to 128.
+        illumination_scale (int): L is estimated at ``1 / s`` of the input
+            resolution and upsampled (see above); 1 estimates it per pixel.
+            Defaults to 1.
         eps (float): lower bound of the illumination. Defaults to 1e-3.
         max_reflectance (float): upper bound of ``R = I / L``. 1 is the
             Retinex range, but where the exposure term brightens a dark
@@ -154,6 +166,7 @@ class RetinexDecomposer(BaseDecomposer):
                  calib_channels: int = 8,
                  calib_blocks: int = 1,
                  calib_crop_size: Optional[int] = 128,
+                 illumination_scale: int = 1,
                  eps: float = 1e-3,
                  max_reflectance: float = 1.0,
                  fidelity_weight: float = 1.0,
@@ -172,10 +185,14 @@ class RetinexDecomposer(BaseDecomposer):
         if smooth_radius < 1:
             raise ValueError(
                 f'smooth_radius must be >= 1, got {smooth_radius}')
+        if illumination_scale < 1:
+            raise ValueError('illumination_scale must be >= 1, got '
+                             f'{illumination_scale}')
         if max_reflectance <= 0:
             raise ValueError(
                 f'max_reflectance must be > 0, got {max_reflectance}')
         self.num_stages = num_stages
+        self.illumination_scale = illumination_scale
         self.max_reflectance = max_reflectance
         self.calib_crop_size = calib_crop_size
         self.fidelity_weight = fidelity_weight
@@ -202,7 +219,14 @@ class RetinexDecomposer(BaseDecomposer):
     def _illumination(self, stage_input: Tensor) -> Tensor:
         """One stage of the weight-shared estimator: (N, C_L, H, W)."""
         prior = self.to_illumination_channels(stage_input)
-        return (prior + self.estimator(prior)).clamp(self.eps, 1.0)
+        scale = self.illumination_scale
+        if scale == 1:
+            return (prior + self.estimator(prior)).clamp(self.eps, 1.0)
+        coarse = F.max_pool2d(prior, scale, ceil_mode=True)
+        coarse = coarse + self.estimator(coarse)
+        return F.interpolate(
+            coarse, size=prior.shape[-2:], mode='bilinear',
+            align_corners=False).clamp(self.eps, 1.0)
 
     def _reflectance(self, img: Tensor, illumination: Tensor) -> Tensor:
         return (img / illumination).clamp(0.0, self.max_reflectance)

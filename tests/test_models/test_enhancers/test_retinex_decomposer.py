@@ -44,6 +44,31 @@ def test_max_reflectance_keeps_what_would_clip_at_one():
     torch.testing.assert_close(recon[r4 < 4], img[r4 < 4])
 
 
+def test_coarse_illumination_is_smooth_and_bounds_the_image():
+    from lowlight.evaluation.decomposition_score import _gradient_energy
+    torch.manual_seed(1)
+    # a lit half and a dark half, with pixel noise
+    img = torch.full((1, 3, 67, 90), 0.05)
+    img[..., 45:] = 0.4
+    img = (img + 0.03 * torch.randn_like(img)).clamp(0, 1)
+    fine, coarse = (_build(illumination_scale=s).eval() for s in (1, 8))
+    with torch.no_grad():
+        coarse.load_state_dict(fine.state_dict())  # same estimator weights
+        out_fine, out_coarse = fine(img), coarse(img)
+    assert out_coarse.illumination.shape == (1, 1, 67, 90)
+    energy = [_gradient_energy(o.illumination[0, 0])
+              for o in (out_fine, out_coarse)]
+    assert energy[1] < 0.1 * energy[0]  # no pixel noise, no fine edges
+    # the local bright channel: L follows the light and rarely clips R
+    ill = out_coarse.illumination[0, 0]
+    assert ill[:, 60:].mean() > 3 * ill[:, :30].mean()
+    assert (out_coarse.reflectance >= 1).float().mean() < 0.1
+    losses = coarse.loss(img, coarse(img))
+    assert all(torch.isfinite(v) for v in losses.values())
+    with pytest.raises(ValueError, match='illumination_scale'):
+        RetinexDecomposer(illumination_scale=0)
+
+
 def test_inference_parameter_count_under_1000():
     model = _build()
     n = sum(p.numel() for p in model.estimator.parameters())
