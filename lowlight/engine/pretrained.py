@@ -37,8 +37,8 @@ def t2_addition_prefixes(model: nn.Module) -> Tuple[str, ...]:
     """
     prefixes = []
     for name, module in model.named_modules():
-        if name == 'enhancer':
-            prefixes.append('enhancer.')
+        if name in ('enhancer', 'input_correction'):
+            prefixes.append(f'{name}.')
         elif isinstance(module, SemanticAggregationNeck):
             prefixes.append(f'{name}.')
         elif isinstance(module, IlluminationGuidedBackbone):

@@ -29,6 +29,7 @@ from ..enhancers import Decomposition
 from ..enhancers.base import valid_mask
 
 MODES = ('joint', 'frozen', 'preprocess', 'none')
+CORRECTIONS = ('full', 'learned')
 IMAGENET_RGB_MEAN = (123.675, 116.28, 103.53)
 IMAGENET_RGB_STD = (58.395, 57.12, 57.375)
 
@@ -65,6 +66,28 @@ def _attach_decomposition(samples: SampleList,
         sample.pred_decomposition = PixelData(
             reflectance=decomposition.reflectance[i, :, :height, :width],
             illumination=decomposition.illumination[i, :, :height, :width])
+
+
+class LearnedCorrection(nn.Module):
+    """The detector's input ``I / L^a``, with one learnt exponent ``a``.
+
+    ``a = 0`` (the initialisation) is the input image itself, so a T2 model
+    built on a pretrained detector starts as that detector; ``a = 1`` is the
+    reflectance ``R = I / L``. The detection loss sets ``a``, i.e. how much
+    of the estimated lighting the detector wants removed; ``R`` and ``L``
+    themselves stay the enhancer's.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.exponent = nn.Parameter(torch.zeros(()))
+
+    def forward(self, img: Tensor, illumination: Tensor,
+                max_value: float) -> Tensor:
+        """(N, 3, H, W) image and (N, C_L, H, W) L in (0, 1] -> the
+        corrected (N, 3, H, W) image, clipped to ``[0, max_value]``."""
+        gain = torch.exp(-self.exponent * illumination.log())
+        return (img * gain).clamp(0.0, max_value)
 
 
 @MODELS.register_module()
@@ -119,6 +142,10 @@ class LowLightDetector(BaseDetector):
             that reaches the enhancer (``'joint'`` mode; the forward pass is
             unchanged). 0 trains the enhancer by its own losses only while
             the detector still trains on its output. Defaults to 1.0.
+        illumination_correction (str): what the backbone sees in
+            ``'joint'`` and ``'frozen'`` modes: ``'full'``, the reflectance
+            ``R = I / L``; ``'learned'``, ``I / L^a`` with ``a`` learnt from
+            0 (:class:`LearnedCorrection`). Defaults to ``'full'``.
         data_preprocessor (dict, optional): the outer data preprocessor.
         init_cfg (dict or list[dict], optional): initialisation config.
     """
@@ -131,6 +158,7 @@ class LowLightDetector(BaseDetector):
                  detector_std: Sequence[float] = IMAGENET_RGB_STD,
                  enhancer_loss_weight: float = 1.0,
                  detection_grad_scale: float = 1.0,
+                 illumination_correction: str = 'full',
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(
@@ -140,6 +168,9 @@ class LowLightDetector(BaseDetector):
         if mode != 'none' and enhancer is None:
             raise ValueError(f'mode={mode!r} needs an enhancer config; use '
                              "mode='none' for the plain detector")
+        if illumination_correction not in CORRECTIONS:
+            raise ValueError(f'illumination_correction must be one of '
+                             f'{CORRECTIONS}, got {illumination_correction!r}')
         if len(detector_mean) != 3 or len(detector_std) != 3:
             raise ValueError('detector_mean and detector_std need 3 (RGB) '
                              'values each')
@@ -164,6 +195,9 @@ class LowLightDetector(BaseDetector):
         self.enhancer = MODELS.build(enhancer) if mode != 'none' else None
         if mode in ('frozen', 'preprocess'):
             self.enhancer.requires_grad_(False)
+        self.input_correction = (
+            LearnedCorrection() if illumination_correction == 'learned'
+            and mode in ('joint', 'frozen') else None)
         self.register_buffer(
             'detector_mean',
             self._as_rgb_buffer(detector_mean),
@@ -205,7 +239,8 @@ class LowLightDetector(BaseDetector):
         Returns:
             dict: ``state_dict``.
         """
-        own = ('detector.', 'enhancer.', 'data_preprocessor.')
+        own = ('detector.', 'enhancer.', 'input_correction.',
+               'data_preprocessor.')
         for key in [k for k in state_dict if k.startswith(prefix)]:
             local = key[len(prefix):]
             if not local.startswith(own):
@@ -300,6 +335,10 @@ class LowLightDetector(BaseDetector):
             with torch.no_grad():
                 decomposition = self.enhancer(batch_inputs, img_shapes)
             image, illumination = decomposition
+        if self.input_correction is not None:
+            image = self.input_correction(
+                batch_inputs, illumination,
+                getattr(self.enhancer, 'max_reflectance', 1.0))
         x = (image * 255 - self.detector_mean) / self.detector_std
         x = x * valid_mask(x, img_shapes)
         if self.uses_guidance:

@@ -300,3 +300,42 @@ def test_loads_a_plain_mmdet_checkpoint_into_the_inner_detector(tmp_path):
     again.load_state_dict(model.state_dict())
     for key, value in model.state_dict().items():
         assert torch.equal(again.state_dict()[key], value)
+
+
+def test_learned_correction_starts_as_the_pretrained_plain_detector():
+    t2_cfg = _light_cfg(
+        illumination_correction='learned', detection_grad_scale=0.0)
+    plain_cfg = _light_cfg(mode='none')
+    plain_cfg.detector.neck = plain_cfg.detector.neck[0]
+    plain = _build(plain_cfg, seed=1)
+    model = _build(t2_cfg, seed=2)
+    result = model.load_state_dict(plain.state_dict(), strict=False)
+    assert result.unexpected_keys == []
+    assert 'input_correction.exponent' in result.missing_keys
+    plain.eval(), model.eval()
+    inputs, samples = _batch(model)
+    with torch.no_grad():
+        ours = model._forward(inputs, samples)
+        theirs = plain._forward(inputs, samples)
+    # a = 0, zero guidance heads, zero aggregation outputs: the same network
+    for a_level, b_level in zip(ours, theirs):
+        for a, b in zip(a_level, b_level):
+            torch.testing.assert_close(a, b)
+    # the detector's input is I / L^a; a = 1 gives the reflectance
+    with torch.no_grad():
+        model.input_correction.exponent.fill_(1.0)
+        reflectance, illumination = model.decompose(inputs, samples)
+        corrected = model.input_correction(inputs, illumination, 1.0)
+    torch.testing.assert_close(corrected, reflectance)
+    # training: the detection loss sets a, the enhancer only its own losses
+    model.train()
+    det_loss, _ = _detection_loss(model, *_batch(model))
+    det_loss.backward()
+    assert model.input_correction.exponent.grad.abs() > 0
+    assert model.enhancer.estimator[0].conv.weight.grad.abs().sum() == 0
+    with pytest.raises(ValueError, match='illumination_correction'):
+        _build(_light_cfg(illumination_correction='half'))
+    # the baselines have no correction to learn
+    assert _build(_light_cfg(mode='preprocess',
+                             illumination_correction='learned')
+                  ).input_correction is None
