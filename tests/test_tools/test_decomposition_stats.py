@@ -8,6 +8,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from tiny_loader_options import tiny_loader_options
 
+from lowlight.analysis import DecompositionStatistics, format_table
 from mmdet.registry import MODELS
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -23,7 +24,7 @@ LIGHTING = {'Low', 'Ambient', 'Single', 'Strong', 'Window', 'Twilight'}
 
 
 def test_statistics_of_known_tensors():
-    stats = stats_tool.DecompositionStatistics(max_reflectance=1.0)
+    stats = DecompositionStatistics(max_reflectance=1.0)
     image = torch.full((3, 2, 2), 0.25)
     image[:, 0, 0] = 1.0  # one saturated pixel of four
     reflectance = torch.full((3, 2, 2), 0.5)
@@ -50,7 +51,7 @@ def test_statistics_of_known_tensors():
     assert every['r_at_bound'] == pytest.approx(6 / 15)
     # L values: 4 of Low, 3 of Strong
     assert every['illumination'] == pytest.approx((4 * 0.4 + 3) / 7)
-    table = stats_tool.format_table(summary, 1.0)
+    table = format_table(summary, 1.0)
     assert '| Low | 1 | 0.438 | 0.750 | 0.400 | 1.71 | 0.562 | 50.0 % |' \
         in table
 
@@ -102,17 +103,17 @@ def test_end_to_end_on_a_tiny_sample(tiny_night_sample, random_t2_checkpoint,
 
 
 def test_scores_are_averaged_per_group_when_the_truth_is_known():
-    stats = stats_tool.DecompositionStatistics(max_reflectance=1.0)
+    stats = DecompositionStatistics(max_reflectance=1.0)
     truth = torch.linspace(0.1, 2.0, 48).view(6, 8)
     image = (truth * 0.2).expand(3, 6, 8).clone()
     stats.add('Low', image, image * 2, 3 * truth[None], truth)
     stats.add('Low', image, image * 2, 1 / truth[None], truth)
     low = stats.summary()['Low']
     assert low['log_corr'] == pytest.approx(0.0, abs=1e-9)  # (1 + -1) / 2
-    without = stats_tool.DecompositionStatistics(max_reflectance=1.0)
+    without = DecompositionStatistics(max_reflectance=1.0)
     without.add('Low', image, image, truth[None])
     assert 'log_corr' not in without.summary()['Low']
-    assert 'corr(log L' not in stats_tool.format_table(without.summary(), 1)
+    assert 'corr(log L' not in format_table(without.summary(), 1)
 
 
 def test_model_without_enhancer_is_refused(tiny_night_sample,
