@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# The main job: T2 trained from scratch on the embedded night sample, then
-# evaluated on its test split (AP@0.5 overall, per class, per lighting type).
+# The main job: T2 fine-tuned on the embedded night sample from the plain
+# detector pretrained on the day corpus (checkpoints/, see
+# configs/pretrain/README.md), evaluated on its test split (AP@0.5 overall,
+# per class, per lighting type), then decomposition panels of test images.
 #   bash tools/install.sh && bash tools/run_main_job.sh
-# About 12-15 minutes on 2 idle CPU cores (on a busy machine it uses one
-# OpenMP thread, see below; set OMP_NUM_THREADS to override). Outputs:
-# data/night_sample/ (the generated sample) and work_dirs/<config>/ (log,
-# checkpoint, test/lighting_eval_test.json with the AP breakdown).
+# Under 10 minutes on 2 idle CPU cores (the measured time is in README.md; on
+# a busy machine it uses one OpenMP thread, see below; set OMP_NUM_THREADS to
+# override). Outputs: data/night_sample/ (the generated sample and its day
+# twins) and work_dirs/<config>/ (log, checkpoint, test/lighting_eval_test.json
+# with the AP breakdown, panels/).
 # Environment: PYTHON (default .venv/bin/python), CONFIG (default: the T2
 # sample config), WORK_DIR (default work_dirs/<config stem>).
 # Re-running resumes an interrupted training from its latest checkpoint.
