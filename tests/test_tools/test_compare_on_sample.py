@@ -75,6 +75,20 @@ def test_end_to_end_and_resume(tiny_night_sample, plain_pretrained, tmp_path,
     assert torch.equal(merged[key], trained[key])
     head = 'detector.bbox_head.convs_pred.0.weight'
     assert torch.equal(merged[head], source[head])
+    # every enhancer-carrying variant is scored against the true
+    # illumination of the test images, beside its AP
+    for name in ('t2', 'preprocess'):
+        scored = json.loads((work_dir / name / 'seed3' /
+                             'result.json').read_text())['decomposition']
+        assert scored['images'] == 2 and -1 <= scored['log_corr'] <= 1
+        assert summary[name]['decomposition']['smoothness'] == pytest.approx(
+            scored['smoothness'])
+    saved = json.loads((work_dir / 'results.json').read_text())
+    assert saved['protocol'] == 'pretrained'
+    assert saved['ap50']['t2'] == {'3': 100 * t2['metrics']['voc/mAP']}
+    assert set(saved['decomposition']) == {'t2', 'preprocess'}
+    assert saved['decomposition']['t2']['3']['log_corr'] == pytest.approx(
+        t2['decomposition']['log_corr'])
     assert summary['zero_shot_preprocess']['seeds'] == [3]
     assert summary['t2']['overall']['values'] == [t2['metrics']['voc/mAP']]
     assert summary['t2']['seeds'] == [3]
@@ -116,8 +130,21 @@ def test_summary_statistics():
     assert summary['plain']['overall']['sd'] is None
     assert summary['t2']['Low']['mean'] == pytest.approx(0.3)
     assert 'Car' not in summary['t2']  # a class, not a lighting type
-    assert '| T2 (`t2`) | 2 | 60.0 ± 14.1 | 30.0 ± 14.1 |' in table
+    assert '| T2 (`t2`) | 2 | 60.0 ± 14.1 | 30.0 ± 14.1 |  |  |' in table
     assert '| plain (`plain`) | 1 | 40.0 | 10.0 |' in table
+    # decomposition scores: the mean over the seeds that have them
+    for i, corr in enumerate((0.5, 0.7)):
+        results['t2'][i]['decomposition'] = dict(
+            log_corr=corr, si_log_error=0.4, smoothness=0.1 + i,
+            true_smoothness=0.3, images=4)
+    summary, table = compare.summarise(results, ['plain', 't2'], {
+        'plain': 'plain',
+        't2': 'T2'
+    })
+    assert summary['t2']['decomposition']['log_corr'] == pytest.approx(0.6)
+    assert '| T2 (`t2`) | 2 | 60.0 ± 14.1 | 30.0 ± 14.1 | +0.60 | 0.60 |' \
+        in table
+    assert 'decomposition' not in summary['plain']
 
 
 def test_bad_arguments():

@@ -70,6 +70,7 @@ from mmengine.config import Config, DictAction
 from lowlight.datasets.converters import convert_exdark
 from lowlight.datasets.night_sample import generate_night_sample
 from lowlight.engine import load_checkpoint_safely
+from lowlight.evaluation import SCORE_NAMES
 from lowlight.utils import atomic_dump_json, atomic_path, atomic_write_text
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -424,6 +425,7 @@ def run_one(python,
         python, 'tools/test.py', config, checkpoint, '--work-dir', test_dir,
         '--cfg-options', *options
     ], osp.join(run_dir, 'test.log'), on_progress, env)
+    test_s = time.time() - tic
     return dict(
         config=config,
         seed=seed,
@@ -431,8 +433,32 @@ def run_one(python,
         cfg_options=list(cfg_options),
         checkpoint=osp.relpath(checkpoint, run_dir),
         train_s=train_s,
-        test_s=time.time() - tic,
-        metrics=read_test_metrics(test_dir))
+        test_s=test_s,
+        metrics=read_test_metrics(test_dir),
+        decomposition=score_decomposition(python, config, checkpoint,
+                                          run_dir, options, env))
+
+
+def score_decomposition(python, config, checkpoint, run_dir, options,
+                        env=None):
+    """The decomposition score of a run's enhancer over the test split
+    (``tools/analysis_tools/decomposition_stats.py``), or None for a
+    variant without an enhancer.
+
+    Returns:
+        dict | None: the statistics of all test images, with
+        :data:`SCORE_NAMES` when the split has true illumination maps.
+    """
+    if _merged_config(config, options).model.get('mode') == 'none':
+        return None
+    out = osp.join(run_dir, 'decomposition.json')
+    run_logged([
+        python, 'tools/analysis_tools/decomposition_stats.py', config,
+        checkpoint, '--split', 'test', '--num-images', '0', '--out', out,
+        '--cfg-options', *options
+    ], osp.join(run_dir, 'decomposition.log'), lambda _: None, env)
+    with open(out) as f:
+        return json.load(f)['groups']['all']
 
 
 def ap50_keys(metrics):
@@ -486,6 +512,13 @@ def summarise(results, names, descriptions):
             for col, v in values.items()
         }
         summary[name]['seeds'] = [run['seed'] for run in runs]
+        scored = [run['decomposition'] for run in runs
+                  if 'log_corr' in (run.get('decomposition') or {})]
+        if scored:
+            summary[name]['decomposition'] = {
+                score: float(np.mean([d[score] for d in scored]))
+                for score in SCORE_NAMES
+            }
 
     def cell(stats):
         if stats is None:
@@ -495,20 +528,34 @@ def summarise(results, names, descriptions):
             text += f' ± {100 * stats["sd"]:.1f}'
         return text
 
+    def scores(row):
+        decomposition = row.get('decomposition')
+        if decomposition is None:
+            return ['', '']
+        return [f'{decomposition["log_corr"]:+.2f}',
+                f'{decomposition["smoothness"]:.2f}']
+
     cols = ['overall'] + lighting_names
     lines = [
         '| variant | seeds | ' +
         ' | '.join(['AP@0.5 overall'] +
-                   [f'AP@0.5 {c}' for c in lighting_names]) + ' |',
-        '|' + '---|' * (len(cols) + 2)
+                   [f'AP@0.5 {c}' for c in lighting_names]) +
+        ' | corr(log L, log L*) | smoothness of L |',
+        '|' + '---|' * (len(cols) + 4)
     ]
     for name in names:
         row = summary[name]
         lines.append(f'| {descriptions[name]} (`{name}`) | '
                      f'{len(row["seeds"])} | ' +
-                     ' | '.join(cell(row.get(c)) for c in cols) + ' |')
+                     ' | '.join([cell(row.get(c)) for c in cols] +
+                                scores(row)) + ' |')
     note = ('\nAP@0.5 in percent (VOC, area mode) on the night sample test '
-            'split: mean ± sample standard deviation over the seeds.\n')
+            'split: mean ± sample standard deviation over the seeds. '
+            'Decomposition scores (mean over the seeds, test split, '
+            '`lowlight.evaluation.decomposition_score`): correlation of '
+            'log L with the renderer\'s true log illumination (1 = follows '
+            'the light) and gradient energy of L relative to the image '
+            '(0 = flat, > 1 = an edge map).\n')
     return summary, '\n'.join(lines) + '\n' + note
 
 
@@ -617,6 +664,33 @@ def run_order(names, seeds):
     return [(name, seed) for seed in seeds for name in order]
 
 
+def per_seed_ap50(results):
+    """``{variant: {seed: AP@0.5 in percent}}`` of the finished runs."""
+    table = {}
+    for name, runs in results.items():
+        for run in runs:
+            overall, _ = ap50_keys(run['metrics'])
+            if overall is not None:
+                table.setdefault(name, {})[str(run['seed'])] = (
+                    100 * run['metrics'][overall])
+    return table
+
+
+def per_seed_decomposition(results):
+    """``{variant: {seed: {score: value}}}`` of the finished runs whose
+    decomposition was scored against the true illumination."""
+    table = {}
+    for name, runs in results.items():
+        for run in runs:
+            scored = run.get('decomposition') or {}
+            if 'log_corr' in scored:
+                table.setdefault(name, {})[str(run['seed'])] = {
+                    score: scored[score]
+                    for score in SCORE_NAMES
+                }
+    return table
+
+
 def write_summary(results, names, args, argv, work_dir):
     """Summarise the finished runs into ``results.md`` and
     ``results.json``; return the summary and its table."""
@@ -636,6 +710,8 @@ def write_summary(results, names, args, argv, work_dir):
             epochs=args.epochs,
             seeds=args.seeds,
             configs=args.configs,
+            ap50=per_seed_ap50(results),
+            decomposition=per_seed_decomposition(results),
             summary=summary),
         osp.join(work_dir, 'results.json'),
         indent=2)
