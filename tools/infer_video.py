@@ -17,10 +17,55 @@ import sys
 
 import torch
 from mmengine.config import DictAction
+from rich.console import Console
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress,
+                           ProgressColumn, TextColumn, TimeElapsedColumn,
+                           TimeRemainingColumn)
+from rich.text import Text
 
 import lowlight  # noqa: F401  (registers the lowlight modules)
 from lowlight.apis import infer_videos
+from lowlight.apis.video import RunProgress
 from lowlight.engine import CheckpointLoadError
+
+
+class FpsColumn(ProgressColumn):
+    """Frames per second of the progress task."""
+
+    def render(self, task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f'{speed:.1f} fps' if speed else '-- fps')
+
+
+class RichProgress:
+    """Progress callback of a run: frames done/total, fps, ETA and the
+    current input, drawn on stderr with rich."""
+
+    def __init__(self) -> None:
+        self.bar = Progress(
+            TextColumn('{task.description}'),
+            BarColumn(),
+            MofNCompleteColumn(),
+            FpsColumn(),
+            TimeElapsedColumn(),
+            TextColumn('ETA'),
+            TimeRemainingColumn(),
+            TextColumn('{task.fields[current]}'),
+            console=Console(stderr=True, highlight=False),
+            refresh_per_second=2)
+        self.task = self.bar.add_task('frames', total=None, current='')
+
+    def __call__(self, state: RunProgress) -> None:
+        if not self.bar.live.is_started:
+            self.bar.start()  # at the run's first call: after model loading
+        self.bar.update(
+            self.task,
+            completed=state.frames,
+            total=state.total,
+            current=state.current)
+
+    def close(self) -> None:
+        self.bar.stop()
 
 
 def parse_args(argv=None):
@@ -87,6 +132,7 @@ def main(argv=None) -> int:
     if device is None:
         device = f"cuda:{os.environ.get('LOCAL_RANK', '0')}" \
             if torch.cuda.is_available() else 'cpu'
+    progress = None if args.no_progress else RichProgress()
     try:
         summary = infer_videos(
             args.config,
@@ -104,7 +150,7 @@ def main(argv=None) -> int:
             fps=args.fps,
             overwrite=args.overwrite,
             shard=args.shard,
-            progress=not args.no_progress)
+            progress=progress or False)
     except (CheckpointLoadError, FileNotFoundError, ValueError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
@@ -113,6 +159,9 @@ def main(argv=None) -> int:
             'interrupted; run the same command again to resume',
             file=sys.stderr)
         return 130
+    finally:
+        if progress is not None:
+            progress.close()
     return 1 if summary['failed'] else 0
 
 

@@ -1,13 +1,11 @@
 """lowlight.apis: building detectors from checkpoints, inference over videos
-and image sequences."""
-from .frame_sources import (FrameReadError, ImageSequenceSource,
-                            VideoFileSource, open_source, to_bgr)
+and image sequences (:mod:`lowlight.apis.video`)."""
+from ..visualization import draw_detections
 from .inference import init_low_light_detector
-from .video_inferencer import VideoInferencer, infer_videos
-from .video_inputs import (VideoInput, collect_inputs, parse_shard,
-                           select_shard)
-from .video_manifest import RunManifest, read_status
-from .video_outputs import FrameResult, VideoOutputs, draw_detections
+from .video import (FrameReadError, FrameResult, ImageSequenceSource,
+                    RunManifest, VideoFileSource, VideoInferencer, VideoInput,
+                    VideoOutputs, collect_inputs, infer_videos, open_source,
+                    parse_shard, read_status, select_shard, to_bgr)
 
 __all__ = [
     'FrameReadError', 'FrameResult', 'ImageSequenceSource', 'RunManifest',

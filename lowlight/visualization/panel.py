@@ -5,6 +5,8 @@ from typing import Optional, Sequence
 import cv2
 import numpy as np
 
+from .detections import draw_detections
+
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 _TITLE_HEIGHT = 24
 _BAR_WIDTH = 14
@@ -49,51 +51,6 @@ def draw_scale_bar(height: int,
         cv2.putText(bar, f'{value:.1f}', (8 + _BAR_WIDTH, baseline_y), _FONT,
                     0.35, _TEXT, 1, cv2.LINE_AA)
     return bar
-
-
-def draw_detections(image: np.ndarray,
-                    bboxes: np.ndarray,
-                    labels: np.ndarray,
-                    scores: np.ndarray,
-                    class_names: Optional[Sequence[str]] = None,
-                    palette: Optional[Sequence[Sequence[int]]] = None,
-                    score_thr: float = 0.3) -> np.ndarray:
-    """Draw boxes with class name and score on a copy of ``image``.
-
-    Args:
-        image (np.ndarray): (H, W, 3) uint8 RGB.
-        bboxes (np.ndarray): (K, 4) boxes x1, y1, x2, y2 in ``image``
-            pixels.
-        labels (np.ndarray): (K, ) class indices.
-        scores (np.ndarray): (K, ) confidences; boxes below ``score_thr``
-            are not drawn.
-        class_names (Sequence[str], optional): names by class index.
-        palette (Sequence[Sequence[int]], optional): RGB colour per class.
-        score_thr (float): minimum score to draw.
-
-    Returns:
-        np.ndarray: (H, W, 3) uint8 RGB with the boxes drawn.
-    """
-    canvas = np.ascontiguousarray(image).copy()
-    keep = np.asarray(scores) >= score_thr
-    for box, label, score in zip(
-            np.asarray(bboxes)[keep],
-            np.asarray(labels)[keep],
-            np.asarray(scores)[keep]):
-        label = int(label)
-        color = (
-            tuple(int(c) for c in palette[label]) if palette else (0, 255, 0))
-        x1, y1, x2, y2 = (int(round(v)) for v in box)
-        cv2.rectangle(canvas, (x1, y1), (x2, y2), color, 2)
-        name = class_names[label] if class_names else str(label)
-        text = f'{name} {score:.2f}'
-        (tw, th), base = cv2.getTextSize(text, _FONT, 0.4, 1)
-        top = max(y1 - th - base - 2, 0)
-        cv2.rectangle(canvas, (x1, top), (x1 + tw + 2, top + th + base + 2),
-                      color, -1)
-        cv2.putText(canvas, text, (x1 + 1, top + th + 1), _FONT, 0.4,
-                    (255, 255, 255), 1, cv2.LINE_AA)
-    return canvas
 
 
 def _titled(tile: np.ndarray, title: str) -> np.ndarray:

@@ -20,11 +20,11 @@ def render_decomposition_panels(model: nn.Module,
                                 data_batch: dict,
                                 dataset_meta: Optional[dict] = None,
                                 score_thr: float = 0.3) -> List[np.ndarray]:
-    """Predict and decompose a batch, and draw a panel for each image.
+    """Predict a batch with its decomposition, and draw a panel per image.
 
     The model must be a detector whose data preprocessor yields RGB images
-    in [0, 1] and that has ``decompose(batch_inputs, batch_data_samples)``
-    (as ``LowLightDetector``). Panels are drawn at the network input size
+    in [0, 1] and whose ``predict(..., with_decomposition=True)`` attaches
+    ``pred_decomposition`` (as ``LowLightDetector``, one enhancer pass). Panels are drawn at the network input size
     (the test pipeline's resize, without the batch padding); detections are
     mapped from original image coordinates to that size.
 
@@ -46,8 +46,7 @@ def render_decomposition_panels(model: nn.Module,
     meta = dataset_meta or getattr(model, 'dataset_meta', None) or {}
     data = model.data_preprocessor(data_batch, False)
     inputs, samples = data['inputs'], data['data_samples']
-    results = model(inputs, samples, mode='predict')
-    decomposition = model.decompose(inputs, samples)
+    results = model.predict(inputs, samples, with_decomposition=True)
     panels = []
     for i, result in enumerate(results):
         height, width = result.img_shape[:2]
@@ -57,11 +56,12 @@ def render_decomposition_panels(model: nn.Module,
         w_scale, h_scale = result.get('scale_factor', (1., 1.))
         bboxes = pred.bboxes.float().cpu().numpy() * np.array(
             [w_scale, h_scale, w_scale, h_scale], dtype=np.float32)
+        maps = result.pred_decomposition
         panels.append(
             draw_decomposition_panel(
                 image.astype(np.uint8),
-                _to_hwc(decomposition.illumination[i], height, width),
-                _to_hwc(decomposition.reflectance[i], height, width),
+                _to_hwc(maps.illumination, height, width),
+                _to_hwc(maps.reflectance, height, width),
                 bboxes,
                 pred.labels.cpu().numpy(),
                 pred.scores.float().cpu().numpy(),

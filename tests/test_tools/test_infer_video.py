@@ -9,11 +9,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parents[1] / 'test_apis'))
-from _video_fixtures import (
-    make_detector,
-    make_video,  # noqa: E402
-    read_jsonl)
+from _video_fixtures import make_detector, make_video, read_jsonl
 
 REPO = Path(__file__).parents[2]
 TOOL = REPO / 'tools' / 'infer_video.py'
@@ -22,15 +18,15 @@ TOOL = REPO / 'tools' / 'infer_video.py'
 # KILL_AFTER frames have been written (in the middle of the second video).
 KILLER = """
 import os, runpy, signal, sys
-from lowlight.apis import video_outputs
-write, written = video_outputs.VideoOutputs.write, []
+from lowlight.apis.video import outputs
+write, written = outputs.VideoOutputs.write, []
 def write_then_die(self, result):
     write(self, result)
     written.append(1)
     if len(written) == KILL_AFTER:
         self._jsonl.flush()
         os.kill(os.getpid(), signal.SIGKILL)
-video_outputs.VideoOutputs.write = write_then_die
+outputs.VideoOutputs.write = write_then_die
 sys.argv = [TOOL] + ARGS
 runpy.run_path(TOOL, run_name='__main__')
 """

@@ -1,11 +1,9 @@
 """tools/analysis_tools/video_throughput.py on a tiny model and clip."""
 import json
 import runpy
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parents[1] / 'test_apis'))
-from _video_fixtures import frame_count, make_detector  # noqa: E402
+from _video_fixtures import frame_count, make_detector
 
 TOOL = Path(__file__).parents[2] / 'tools' / 'analysis_tools' / \
     'video_throughput.py'

@@ -43,7 +43,10 @@ def test_detections_are_drawn_at_network_input_scale(t2_model, make_item,
     item = make_item(64, 64, 'c', ori_scale=2.0)
     item['inputs'][:] = 0
 
-    def fake_predict(inputs, samples, rescale=True):
+    predict = t2_model.predict
+
+    def fake_predict(inputs, samples, rescale=True, with_decomposition=False):
+        samples = predict(inputs, samples, rescale, with_decomposition)
         for sample in samples:
             sample.pred_instances = InstanceData(
                 bboxes=torch.tensor([[40., 40., 100., 100.]]),
@@ -60,6 +63,20 @@ def test_detections_are_drawn_at_network_input_scale(t2_model, make_item,
     np.testing.assert_array_equal(det[35, 50], (255, 0, 0))  # right edge
     np.testing.assert_array_equal(det[35, 35], (0, 0, 0))  # inside
     np.testing.assert_array_equal(det[60, 60], (0, 0, 0))  # outside
+
+
+def test_the_enhancer_runs_once_per_batch(t2_model, make_item):
+    calls = []
+    handle = t2_model.enhancer.register_forward_hook(
+        lambda module, args, output: calls.append(args[0].shape[0]))
+    try:
+        render_decomposition_panels(
+            t2_model,
+            pseudo_collate([make_item(32, 32, 'a'),
+                            make_item(32, 32, 'b')]))
+    finally:
+        handle.remove()
+    assert calls == [2]
 
 
 def test_model_without_decompose_is_refused(make_item):

@@ -27,11 +27,10 @@ from mmengine.dataset import Compose
 
 # importing lowlight registers its modules
 from lowlight.apis import init_low_light_detector
+from lowlight.apis.video import is_image_file
 from lowlight.engine import exit_on_checkpoint_error
 from lowlight.utils import atomic_path
 from lowlight.visualization import render_decomposition_panels
-
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
 
 def parse_args(argv=None):
@@ -73,7 +72,7 @@ def expand_images(paths):
         if osp.isdir(path):
             images += sorted(
                 osp.join(path, name) for name in os.listdir(path)
-                if name.lower().endswith(IMAGE_EXTENSIONS))
+                if is_image_file(name))
         else:
             images.append(path)
     return images

@@ -28,11 +28,11 @@ from typing import Dict, List, Tuple
 import cv2
 import numpy as np
 
+from lowlight.apis.video import is_image_file
 from lowlight.utils.file_io import atomic_dump_json, atomic_path
 from lowlight.datasets.transforms import (sample_low_light_params,
                                           synthesize_low_light)
 
-IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 VIDEO_FOURCC = {'.mp4': 'mp4v', '.m4v': 'mp4v', '.mov': 'mp4v',
                 '.avi': 'MJPG', '.mkv': 'XVID'}
 
@@ -70,8 +70,8 @@ def collect_inputs(inputs: List[str]) -> List[Tuple[str, str]]:
         if osp.isdir(item):
             for folder, _, files in sorted(os.walk(item)):
                 for name in sorted(files):
-                    if name.lower().endswith(IMAGE_EXTS + tuple(
-                            VIDEO_FOURCC)):
+                    if is_image_file(name) or name.lower().endswith(
+                            tuple(VIDEO_FOURCC)):
                         path = osp.join(folder, name)
                         found.append((path, osp.relpath(path, item)))
         elif osp.isfile(item):
@@ -168,7 +168,7 @@ def main(argv=None) -> int:
         params = sample_low_light_params(
             rng, color_cast_prob=args.color_cast_prob, **ranges)
         try:
-            if rel.lower().endswith(IMAGE_EXTS):
+            if is_image_file(rel):
                 darken_image(src, dst, params, rng)
                 done = 'image'
             else:

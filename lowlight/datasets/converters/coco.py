@@ -13,7 +13,6 @@ from PIL import Image, UnidentifiedImageError
 from ...utils.file_io import atomic_dump_json, atomic_write_text
 from .report import BadInputError, ConversionReport
 
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
 EXIF_ORIENTATION = 0x0112
 
 

@@ -10,9 +10,10 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from .coco import (IMAGE_EXTENSIONS, CaseInsensitiveDir, CocoBuilder,
-                   clip_box, image_size, read_text_lines, relative_file_name,
-                   resolve_inside, write_file_list)
+from ...apis.video.sources import is_image_file
+from .coco import (CaseInsensitiveDir, CocoBuilder, clip_box, image_size,
+                   read_text_lines, relative_file_name, resolve_inside,
+                   write_file_list)
 from .report import BadInputError, ConversionError, ConversionReport
 
 DARKFACE_CLASSES = ('face', )
@@ -114,8 +115,7 @@ def convert_darkface(raw_root: str,
     builder = CocoBuilder(DARKFACE_CLASSES)
     labels = CaseInsensitiveDir(label_dir)
     used_labels = set()
-    names = [n for n in CaseInsensitiveDir(img_dir)
-             if n.lower().endswith(IMAGE_EXTENSIONS)]
+    names = [n for n in CaseInsensitiveDir(img_dir) if is_image_file(n)]
     records = []
     for name in names:
         try:

@@ -10,10 +10,11 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
+from ...apis.video.sources import is_image_file
 from ..exdark import EXDARK_CLASSES, EXDARK_IN_OUT, EXDARK_LIGHTS
-from .coco import (IMAGE_EXTENSIONS, CaseInsensitiveDir, CocoBuilder,
-                   clip_box, image_size, read_text_lines, relative_file_name,
-                   resolve_inside, write_file_list)
+from .coco import (CaseInsensitiveDir, CocoBuilder, clip_box, image_size,
+                   read_text_lines, relative_file_name, resolve_inside,
+                   write_file_list)
 from .report import BadInputError, ConversionError, ConversionReport
 
 BBGT_HEADER = '% bbGt version=3'
@@ -293,8 +294,7 @@ class ExDarkConverter:
         for folder in img_folders.values():
             for name in folder:
                 path = osp.join(folder.path, name)
-                if (name.lower().endswith(IMAGE_EXTENSIONS)
-                        and _key(path) not in listed):
+                if is_image_file(name) and _key(path) not in listed:
                     self.report.anomaly('unlisted_image_ignored', path)
         for folder in ann_folders.values():
             for name in folder:

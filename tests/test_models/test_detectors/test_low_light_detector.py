@@ -235,10 +235,14 @@ def test_predict_attaches_the_decomposition_when_asked(mode):
         assert maps.reflectance.shape == (3, h, w)
         assert maps.illumination.shape == (channels, h, w)
         torch.testing.assert_close(
-            maps.reflectance, expected.reflectance[i, :, :h, :w], rtol=0,
+            maps.reflectance,
+            expected.reflectance[i, :, :h, :w],
+            rtol=0,
             atol=0)
         torch.testing.assert_close(
-            maps.illumination, expected.illumination[i, :, :h, :w], rtol=0,
+            maps.illumination,
+            expected.illumination[i, :, :h, :w],
+            rtol=0,
             atol=0)
         # the detections are those of a plain predict
         torch.testing.assert_close(result.pred_instances.bboxes,

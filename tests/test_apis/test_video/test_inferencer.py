@@ -329,7 +329,7 @@ def test_palette_shorter_than_classes_falls_back_to_random(detector, tmp_path):
 
 
 def test_frames_in_flight_are_bounded(detector, tmp_path, monkeypatch):
-    from lowlight.apis import video_outputs
+    from lowlight.apis.video import outputs as video_outputs
     inferencer = VideoInferencer(
         *detector, batch_size=2, queue_size=1, score_thr=0.0)
     video = make_video(tmp_path / 'long.mp4', num_frames=40)
@@ -360,10 +360,12 @@ def test_worker_crash_stops_the_run_with_an_error(inferencer, tmp_path,
                                                   monkeypatch):
     video = make_video(tmp_path / 'v.mp4', num_frames=2)
 
+    from lowlight.apis.video.run import VideoRun
+
     def crash(*args):
         raise MemoryError('decoder out of memory')
 
-    monkeypatch.setattr(inferencer, '_decode_one', crash)
+    monkeypatch.setattr(VideoRun, '_decode_one', crash)
     with pytest.raises(RuntimeError, match='worker thread failed') as error:
         inferencer.run([str(video)], tmp_path / 'out', progress=False)
     assert isinstance(error.value.__cause__, MemoryError)
@@ -378,7 +380,7 @@ def test_workers_run_torch_on_one_thread_model_keeps_its_threads(
     import threading
 
     import torch
-    from lowlight.apis import video_outputs
+    from lowlight.apis.video import outputs as video_outputs
     inferencer = VideoInferencer(*detector, score_thr=0.0)
     video = make_video(tmp_path / 'v.mp4', num_frames=3)
     seen = {}

@@ -57,6 +57,23 @@ def test_decomposition_video_of_low_light_detector(tmp_path):
     assert np.abs(got.astype(int) - expected).mean() < 6
 
 
+def test_one_enhancer_pass_per_batch_with_the_decomposition(tmp_path):
+    torch.manual_seed(0)
+    inferencer = VideoInferencer(
+        _low_light_config(tmp_path, 'frozen'), batch_size=2, score_thr=0.0)
+    calls = []
+    inferencer.model.enhancer.register_forward_hook(
+        lambda module, args, output: calls.append(args[0].shape[0]))
+    video = make_video(tmp_path / 'night.mp4', num_frames=4, size=(96, 64))
+    summary = inferencer.run([str(video)],
+                             tmp_path / 'out',
+                             show_decomposition=True,
+                             progress=False)
+    assert summary['done'] == 1
+    # the 32 px probe of check_decomposition, then one pass per batch
+    assert calls == [1, 2, 2]
+
+
 def test_decomposition_needs_an_enhancer(tmp_path):
     inferencer = VideoInferencer(_low_light_config(tmp_path, 'none'))
     with pytest.raises(ValueError, match='decompose.. failed'):

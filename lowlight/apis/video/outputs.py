@@ -7,7 +7,8 @@ Files in ``out_dir / <input rel>/``:
 - ``detections.jsonl``: one line per processed frame,
   ``{"frame", "time_ms", "detections": [{"bbox": [x1, y1, x2, y2], "score",
   "label", "class_name"}]}`` with boxes in original pixel coordinates;
-- ``annotated.mp4`` (``--save-video``): boxes and labels drawn with OpenCV;
+- ``annotated.mp4`` (``--save-video``): boxes and labels drawn by
+  :func:`lowlight.visualization.draw_detections`;
 - ``decomposition.mp4`` (``--show-decomposition``): input | illumination |
   reflectance.
 
@@ -23,6 +24,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
+
+from ...visualization import draw_detections
 
 DETECTIONS_FILE = 'detections.jsonl'
 ANNOTATED_FILE = 'annotated.mp4'
@@ -86,39 +89,6 @@ def detection_record(result: FrameResult, class_names: Sequence[str]) -> Dict:
         } for bbox, score, label in zip(result.bboxes, result.scores,
                                         result.labels)],
     }
-
-
-def draw_detections(image: np.ndarray, result: FrameResult,
-                    class_names: Sequence[str],
-                    colors: Sequence[Tuple[int, int, int]]) -> np.ndarray:
-    """Draw boxes and ``class score`` labels on a copy of a BGR frame.
-
-    Args:
-        image (np.ndarray): (H, W, 3) uint8 BGR.
-        result (FrameResult): Detections of the frame.
-        class_names (Sequence[str]): Name of each label.
-        colors (Sequence[tuple]): BGR colour of each label.
-
-    Returns:
-        np.ndarray: (H, W, 3) uint8 BGR.
-    """
-    canvas = image.copy()
-    size = max(canvas.shape[:2])
-    thickness = max(1, round(size / 400))
-    font_scale = max(0.35, size / 1600)
-    for bbox, score, label in zip(result.bboxes, result.scores, result.labels):
-        color = colors[int(label) % len(colors)]
-        x1, y1, x2, y2 = (int(round(float(v))) for v in bbox)
-        cv2.rectangle(canvas, (x1, y1), (x2, y2), color, thickness)
-        text = f'{class_names[int(label)]} {float(score):.2f}'
-        (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX,
-                                         font_scale, 1)
-        ty = max(y1, th + base)
-        cv2.rectangle(canvas, (x1, ty - th - base), (x1 + tw, ty), color,
-                      cv2.FILLED)
-        cv2.putText(canvas, text, (x1, ty - base), cv2.FONT_HERSHEY_SIMPLEX,
-                    font_scale, (255, 255, 255), 1, cv2.LINE_AA)
-    return canvas
 
 
 def _to_bgr_uint8(rgb: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
@@ -207,8 +177,14 @@ class VideoOutputs:
         self._jsonl.write(json.dumps(record, separators=(',', ':')) + '\n')
         if self._annotated is not None:
             self._annotated.write(
-                draw_detections(result.image, result, self._class_names,
-                                self._colors))
+                draw_detections(
+                    result.image,
+                    result.bboxes,
+                    result.labels,
+                    result.scores,
+                    self._class_names,
+                    self._colors,
+                    score_thr=0.0))
         if self._decomposition is not None:
             self._decomposition.write(compose_decomposition(result))
 

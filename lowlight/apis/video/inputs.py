@@ -11,14 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-VIDEO_EXTENSIONS = frozenset({
-    '.mp4', '.m4v', '.mov', '.avi', '.mkv', '.webm', '.wmv', '.flv', '.mpg',
-    '.mpeg', '.ts', '.mts', '.m2ts', '.3gp', '.ogv'
-})
-IMAGE_EXTENSIONS = frozenset({
-    '.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.pgm', '.ppm',
-    '.pnm'
-})
+from .sources import is_image_file, is_video_file
 
 
 @dataclass(frozen=True)
@@ -55,11 +48,10 @@ def _classify(files: Iterable[Path], base: Path) -> List[VideoInput]:
     """Turn files into inputs; images of one folder form one sequence."""
     found, sequences = [], {}
     for file in files:
-        suffix = file.suffix.lower()
-        if suffix in IMAGE_EXTENSIONS:
+        if is_image_file(file.name):
             sequences.setdefault(file.parent, []).append(file)
             continue
-        kind = 'video' if suffix in VIDEO_EXTENSIONS else 'unsupported'
+        kind = 'video' if is_video_file(file.name) else 'unsupported'
         found.append(VideoInput(file, _relative(file, base), kind))
     for folder, images in sequences.items():
         rel = _relative(folder, base)

@@ -1,18 +1,43 @@
-"""Stream frames from a video file or an image sequence with OpenCV.
+"""Frame sources: the file types a run reads, and frames streamed from a
+video file or an image sequence with OpenCV.
 
+:data:`IMAGE_EXTENSIONS` and :data:`VIDEO_EXTENSIONS` are the package's one
+list of the image and video files it reads (lower case, with the dot).
 Frames come out as 3-channel uint8 BGR arrays whatever the source holds
 (grayscale, single-channel infrared, 16-bit, alpha). Decoding problems raise
 :class:`FrameReadError` with a reason meant for a run manifest; frames yielded
 before the error stay valid.
 """
 import math
+import os.path as osp
 from dataclasses import dataclass
-from typing import Iterator, Optional
+from typing import TYPE_CHECKING, Iterator, Optional
 
 import cv2
 import numpy as np
 
-from .video_inputs import VideoInput
+if TYPE_CHECKING:
+    from .inputs import VideoInput
+
+VIDEO_EXTENSIONS = frozenset({
+    '.mp4', '.m4v', '.mov', '.avi', '.mkv', '.webm', '.wmv', '.flv', '.mpg',
+    '.mpeg', '.ts', '.mts', '.m2ts', '.3gp', '.ogv'
+})
+IMAGE_EXTENSIONS = frozenset({
+    '.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.pgm', '.ppm',
+    '.pnm'
+})
+
+
+def is_image_file(name: str) -> bool:
+    """Whether a file name has one of :data:`IMAGE_EXTENSIONS` (any case)."""
+    return osp.splitext(name)[1].lower() in IMAGE_EXTENSIONS
+
+
+def is_video_file(name: str) -> bool:
+    """Whether a file name has one of :data:`VIDEO_EXTENSIONS` (any case)."""
+    return osp.splitext(name)[1].lower() in VIDEO_EXTENSIONS
+
 
 # Frames grabbed after a failed read to tell an unreadable frame in the middle
 # of a file from the end of the stream.
@@ -65,6 +90,28 @@ def expected_frames(total: Optional[int], stride: int,
         return max_frames
     count = math.ceil(total / stride)
     return count if max_frames is None else min(count, max_frames)
+
+
+def count_frames(item: 'VideoInput', stride: int,
+                 max_frames: Optional[int]) -> Optional[int]:
+    """Frames a run will process for an input (None when unknown).
+
+    Args:
+        item (VideoInput): Any input; unsupported ones count 0.
+        stride (int): Every ``stride``-th frame is processed.
+        max_frames (int, optional): At most this many are.
+    """
+    if item.kind == 'frames':
+        return expected_frames(len(item.frames), stride, max_frames)
+    if item.kind != 'video':
+        return 0
+    cap = cv2.VideoCapture(str(item.path))
+    try:
+        count = cap.get(cv2.CAP_PROP_FRAME_COUNT) if cap.isOpened() else 0
+    finally:
+        cap.release()
+    return expected_frames(
+        int(count) if count > 0 else None, stride, max_frames)
 
 
 class VideoFileSource:
@@ -145,7 +192,7 @@ class ImageSequenceSource:
         fps (float): Frame rate giving ``time_ms`` and the output video rate.
     """
 
-    def __init__(self, item: VideoInput, fps: float) -> None:
+    def __init__(self, item: 'VideoInput', fps: float) -> None:
         self._files = item.frames
         self.fps = fps
         self.num_frames = len(self._files)
@@ -168,7 +215,7 @@ class ImageSequenceSource:
         pass
 
 
-def open_source(item: VideoInput, fps: float):
+def open_source(item: 'VideoInput', fps: float):
     """Open the frame source of an input.
 
     Args:

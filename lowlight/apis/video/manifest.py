@@ -21,8 +21,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence
 
-from ..utils.file_io import atomic_write_text
-from .video_inputs import VideoInput, select_shard
+from ...utils.file_io import atomic_write_text
+from .inputs import VideoInput, select_shard
 
 STATUS_FILE = 'status.json'
 MANIFEST_FILE = 'manifest.json'
