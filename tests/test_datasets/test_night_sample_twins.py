@@ -5,6 +5,7 @@ import json
 import cv2
 import numpy as np
 import pytest
+from scipy.special import ndtr
 
 from lowlight.datasets.converters import convert_exdark
 from lowlight.datasets.night_sample import (generate_night_sample,
@@ -72,22 +73,32 @@ def test_illumination_maps_read_back(paired):
 def test_day_twin_is_brighter_by_the_camera_factor(light, indoor):
     """In the linear domain, day / night = (day exposure * day light) /
     (night exposure * cast * night light) wherever emission does not add
-    to the albedo's reflection. Both images are box-filtered first, so that
-    noise averages out instead of biasing a per-pixel ratio; the median over
-    the image is compared (chairs carry no lamps)."""
+    to the albedo's reflection. The night sensor clips its noise at 0,
+    which brightens the darkest pixels on average, so the night image is
+    compared with the clipped mean that the day twin predicts,
+    ``E[max(0, s + n)] = s Phi(s / sd) + sd phi(s / sd)`` with
+    ``s = day / factor``; both are box-filtered so that noise averages out,
+    and the median over the image is compared (chairs carry no lamps)."""
     scene = render_scene(np.random.default_rng(7), 240, 320, 'Chair', light,
                          indoor, day_rng=np.random.default_rng(8))
     again = render_scene(np.random.default_rng(7), 240, 320, 'Chair', light,
                          indoor)
     assert np.array_equal(again.night, scene.night)  # twin costs nothing
     assert again.day is None and scene.boxes == again.boxes
-    night = cv2.blur((scene.night / 255.0)**scene.params['gamma'], (9, 9))
-    day = cv2.blur((scene.day / 255.0)**DAY_CAMERA['gamma'], (9, 9))
-    cast = np.asarray(scene.params['color_cast'])
+    params = scene.params
+    night = cv2.blur((scene.night / 255.0)**params['gamma'], (9, 9))
+    day_linear = (scene.day / 255.0)**DAY_CAMERA['gamma']
+    cast = np.asarray(params['color_cast'])
     intended = (DAY_CAMERA['exposure'] * scene.day_illumination[..., None]) / (
-        scene.params['exposure'] * cast * scene.illumination[..., None])
-    valid = (night > 0.003) & (night < 0.9) & (day > 0.02) & (day < 0.9)
+        params['exposure'] * cast * scene.illumination[..., None])
+    signal = day_linear / intended
+    sd = np.sqrt(params['shot_noise'] * signal + params['read_noise']**2)
+    clipped_mean = signal * ndtr(signal / sd) + sd * np.exp(
+        -0.5 * (signal / sd)**2) / np.sqrt(2 * np.pi)
+    predicted = cv2.blur(clipped_mean, (9, 9))
+    day = cv2.blur(day_linear, (9, 9))
+    valid = (night > 0.001) & (night < 0.9) & (day > 0.02) & (day < 0.9)
     assert valid.mean() > 0.3
-    ratio = np.median((day / night)[valid] / intended[valid])
+    ratio = np.median(predicted[valid] / night[valid])
     assert 0.88 < ratio < 1.12, ratio
     assert np.median(intended) > 3  # the twin really is a day image

@@ -41,7 +41,7 @@ from .scene import LIGHTS_INDOOR, LIGHTS_OUTDOOR, render_scene
 from .shapes import SHAPES
 
 #: bump when the rendering changes, so stale samples are regenerated
-SAMPLE_VERSION = 4
+SAMPLE_VERSION = 5
 KINDS = ('night', 'day')
 #: ``illumination/*.png`` hold ``round(illumination * ILLUMINATION_SCALE)``
 ILLUMINATION_SCALE = 4096
