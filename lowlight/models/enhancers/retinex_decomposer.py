@@ -102,7 +102,11 @@ class RetinexDecomposer(BaseDecomposer):
 
     Losses (each weight from the config; a weight of 0 drops the term):
 
-    * ``loss_fidelity``: mean over stages of ``|| L^t - p(v^t) ||^2``.
+    * ``loss_fidelity``: mean over stages of ``|| L^t - p(v^t) ||^2``
+      (``up(q(v^t))`` in place of ``p(v^t)`` with ``illumination_scale >
+      1``: the per-pixel channel maximum would pull L below the image's
+      local maxima and clip R wherever the image is brighter than its
+      neighbourhood).
     * ``loss_smooth``: mean over stages of the edge-aware smoothness
       ``sum_j w_ij |L^t_i - L^t_j|`` over the neighbours ``j`` of each pixel
       ``i`` within ``smooth_radius``, with
@@ -216,6 +220,21 @@ class RetinexDecomposer(BaseDecomposer):
         return [(dy, dx) for dy in range(0, radius + 1)
                 for dx in range(-radius, radius + 1) if dy > 0 or dx > 0]
 
+    def _upsample(self, coarse: Tensor, size: Tuple[int, int]) -> Tensor:
+        return F.interpolate(
+            coarse, size=size, mode='bilinear', align_corners=False)
+
+    def _prior(self, stage_input: Tensor) -> Tensor:
+        """The initial estimate ``p`` (per pixel) or ``up(q)`` (coarse) that
+        the estimator refines and the fidelity term pulls L to:
+        (N, C_L, H, W)."""
+        prior = self.to_illumination_channels(stage_input)
+        scale = self.illumination_scale
+        if scale == 1:
+            return prior
+        return self._upsample(
+            F.max_pool2d(prior, scale, ceil_mode=True), prior.shape[-2:])
+
     def _illumination(self, stage_input: Tensor) -> Tensor:
         """One stage of the weight-shared estimator: (N, C_L, H, W)."""
         prior = self.to_illumination_channels(stage_input)
@@ -224,9 +243,7 @@ class RetinexDecomposer(BaseDecomposer):
             return (prior + self.estimator(prior)).clamp(self.eps, 1.0)
         coarse = F.max_pool2d(prior, scale, ceil_mode=True)
         coarse = coarse + self.estimator(coarse)
-        return F.interpolate(
-            coarse, size=prior.shape[-2:], mode='bilinear',
-            align_corners=False).clamp(self.eps, 1.0)
+        return self._upsample(coarse, prior.shape[-2:]).clamp(self.eps, 1.0)
 
     def _reflectance(self, img: Tensor, illumination: Tensor) -> Tensor:
         return (img / illumination).clamp(0.0, self.max_reflectance)
@@ -267,9 +284,8 @@ class RetinexDecomposer(BaseDecomposer):
                 stages.append((window, stage_input, illumination))
         losses = {}
         if self.fidelity_weight:
-            fidelity = sum(
-                ((ill - self.to_illumination_channels(inp))**2).mean()
-                for _, inp, ill in stages)
+            fidelity = sum(((ill - self._prior(inp))**2).mean()
+                           for _, inp, ill in stages)
             losses['loss_fidelity'] = (
                 self.fidelity_weight * fidelity / self.num_stages)
         if self.smooth_weight:
