@@ -5,6 +5,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from _video_fixtures import read_frames
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,18 +37,6 @@ def _inputs(root: Path) -> Path:
     return root
 
 
-def _frames(path: Path):
-    cap = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        frames.append(frame)
-    cap.release()
-    return frames
-
-
 def test_darkens_images_and_videos(tmp_path, capsys):
     src, out = _inputs(tmp_path / 'in'), tmp_path / 'out'
     args = [str(src), '--out-dir', str(out), '--exposure-range', '0.1',
@@ -60,7 +49,7 @@ def test_darkens_images_and_videos(tmp_path, capsys):
         after = cv2.imread(str(out / rel)).astype(float)
         assert after.shape == before.shape
         assert after.mean() < 0.6 * before.mean()
-    frames_in, frames_out = _frames(src / 'clip.avi'), _frames(
+    frames_in, frames_out = read_frames(src / 'clip.avi'), read_frames(
         out / 'clip.avi')
     assert len(frames_out) == len(frames_in) == 6
     assert frames_out[0].shape == (48, 64, 3)
