@@ -3,6 +3,13 @@
 # CPU main job.
 _base_ = './t2_low_light_detector.py'
 
+# YOLOv3's own neck for the MobileNetV2 stages; configs that replace the
+# neck list reuse it as {{_base_.yolov3_neck}}
+yolov3_neck = dict(
+    type='YOLOV3Neck',
+    num_scales=3,
+    in_channels=[320, 96, 32],
+    out_channels=[96, 96, 96])
 model = dict(
     detector=dict(
         type='YOLOV3',
@@ -16,11 +23,7 @@ model = dict(
                 act_cfg=dict(type='LeakyReLU', negative_slope=0.1),
                 init_cfg=None)),
         neck=[
-            dict(
-                type='YOLOV3Neck',
-                num_scales=3,
-                in_channels=[320, 96, 32],
-                out_channels=[96, 96, 96]),
+            yolov3_neck,
             dict(
                 type='SemanticAggregationNeck',
                 in_channels=[96, 96, 96],

@@ -14,9 +14,5 @@ model = dict(
             act_cfg=dict(type='LeakyReLU', negative_slope=0.1),
             init_cfg=None),
         neck=[
-            dict(
-                type='YOLOV3Neck',
-                num_scales=3,
-                in_channels=[320, 96, 32],
-                out_channels=[96, 96, 96])
+            {{_base_.yolov3_neck}}
         ]))

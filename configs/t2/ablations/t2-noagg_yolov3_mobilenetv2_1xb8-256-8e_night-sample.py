@@ -5,9 +5,5 @@ _base_ = ['../t2_yolov3_mobilenetv2_1xb8-256-8e_night-sample.py']
 
 model = dict(
     detector=dict(neck=[
-        dict(
-            type='YOLOV3Neck',
-            num_scales=3,
-            in_channels=[320, 96, 32],
-            out_channels=[96, 96, 96])
+        {{_base_.yolov3_neck}}
     ]))
