@@ -19,6 +19,8 @@ from mmdet.evaluation import DumpDetResults
 from mmdet.utils import setup_cache_size_limit_of_dynamo
 
 # importing lowlight.engine registers lowlight's modules
+from lowlight.datasets.annotation_files import \
+    exit_if_annotation_files_missing
 from lowlight.engine import exit_on_checkpoint_error, load_tool_config
 
 
@@ -109,7 +111,9 @@ def main(argv=None) -> dict:
     """Build the runner, test the checkpoint and return the metrics."""
     args = parse_args(argv)
     setup_cache_size_limit_of_dynamo()
-    runner = RUNNERS.build(build_test_config(args))
+    cfg = build_test_config(args)
+    exit_if_annotation_files_missing(cfg, args.config, ('test', ))
+    runner = RUNNERS.build(cfg)
     if args.out is not None:
         runner.test_evaluator.metrics.append(
             DumpDetResults(out_file_path=args.out))

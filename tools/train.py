@@ -15,6 +15,8 @@ from mmengine.registry import RUNNERS
 from mmdet.utils import setup_cache_size_limit_of_dynamo
 
 # importing lowlight.engine registers lowlight's modules
+from lowlight.datasets.annotation_files import \
+    exit_if_annotation_files_missing
 from lowlight.engine import exit_on_checkpoint_error, load_tool_config
 
 
@@ -87,8 +89,12 @@ def main(argv=None) -> None:
     """Build the runner the config asks for and train."""
     args = parse_args(argv)
     setup_cache_size_limit_of_dynamo()
+    cfg = build_train_config(args)
+    exit_if_annotation_files_missing(
+        cfg, args.config, ('train', 'val') if cfg.get('val_cfg') else
+        ('train', ))
     with exit_on_checkpoint_error():
-        RUNNERS.build(build_train_config(args)).train()
+        RUNNERS.build(cfg).train()
 
 
 if __name__ == '__main__':

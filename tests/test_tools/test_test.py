@@ -105,3 +105,24 @@ def test_out_must_be_pickle(capsys):
     with pytest.raises(SystemExit):
         load_tool('test').parse_args([SAMPLE, 'x.pth', '--out', 'x.json'])
     assert '--out must name a .pkl file' in capsys.readouterr().err
+
+
+def test_missing_annotation_file_is_named_with_the_command_that_makes_it(
+        tmp_path, capsys):
+    """A config whose sample was never generated: one message naming the
+    file and how to make it, before any dataset is built."""
+    root = tmp_path / 'data' / 'night_sample'
+    config = SAMPLE
+    with pytest.raises(SystemExit) as exit_info:
+        load_tool('test').main([
+            config, str(tmp_path / 'never_read.pth'), '--work-dir',
+            str(tmp_path / 'work'), '--cfg-options',
+            f'test_dataloader.dataset.data_root={root}/'
+        ])
+    message = str(exit_info.value)
+    assert message.startswith('error: ')
+    assert str(root / 'annotations' / 'exdark_test.json') in message
+    assert 'test split of' in message and config in message
+    assert (f'python tools/misc/make_night_sample.py {root} && '
+            f'python tools/dataset_converters/exdark.py {root} {root}'
+            ) in message

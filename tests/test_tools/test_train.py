@@ -65,3 +65,26 @@ def test_auto_scale_lr_needs_base_batch_size(tmp_path):
         build([str(config), '--auto-scale-lr'])
     # a config that names no runner gets the safe-checkpoint runner
     assert build([str(config)]).runner_type == 'mmdet.LowLightRunner'
+
+
+def test_missing_annotation_files_end_training_with_one_message(tmp_path):
+    from lowlight.datasets.annotation_files import making_command
+    tool = load_tool('train')
+    root = tmp_path / 'ExDark_converted'
+    with pytest.raises(SystemExit) as exit_info:
+        tool.main([
+            SAMPLE, '--work-dir',
+            str(tmp_path / 'work'), '--cfg-options',
+            f'train_dataloader.dataset.data_root={root}/',
+            f'val_dataloader.dataset.data_root={root}/'
+        ])
+    message = str(exit_info.value)
+    for split in ('train', 'val'):
+        assert str(root / 'annotations' / f'exdark_{split}.json') in message
+    assert ('python tools/dataset_converters/exdark.py RAW_EXDARK_ROOT '
+            f'{root}') in message
+    assert making_command('elsewhere/labels.json') == 'see data/README.md'
+    day = osp.join('data', 'night_sample', 'day')
+    assert making_command(osp.join(day, 'annotations', 'exdark_val.json')) \
+        == (f'python tools/misc/make_night_sample.py data/night_sample && '
+            f'python tools/dataset_converters/exdark.py {day} {day}')

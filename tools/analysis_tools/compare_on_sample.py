@@ -67,6 +67,8 @@ import numpy as np
 import torch
 from mmengine.config import Config, DictAction
 
+from lowlight.datasets.annotation_files import \
+    annotation_files as dataset_annotation_files
 from lowlight.datasets.converters import convert_exdark
 from lowlight.datasets.night_sample import generate_night_sample
 from lowlight.engine import load_checkpoint_safely
@@ -215,24 +217,10 @@ def annotation_files(config, cfg_options):
     """Absolute paths of the annotation files that ``config``'s train, val
     and test datasets read, after ``cfg_options`` (``KEY=VALUE`` strings);
     relative paths are taken from the repository root, as the runs do."""
-    cfg = _merged_config(config, cfg_options)
-    files = []
-    for split in ('train', 'val', 'test'):
-        # wrappers (RepeatDataset, ConcatDataset) nest their datasets
-        pending = [cfg.get(f'{split}_dataloader', {}).get('dataset')]
-        while pending:
-            dataset = pending.pop()
-            if not isinstance(dataset, dict):
-                continue
-            pending += [dataset.get('dataset')] + list(
-                dataset.get('datasets') or [])
-            if dataset.get('ann_file'):
-                files.append(
-                    osp.normpath(
-                        osp.join(REPO_ROOT,
-                                 dataset.get('data_root') or '',
-                                 dataset['ann_file'])))
-    return files
+    return [
+        path for _, path in dataset_annotation_files(
+            _merged_config(config, cfg_options), root=REPO_ROOT)
+    ]
 
 
 def prepare_data(configs, cfg_options, sample_root=NIGHT_SAMPLE_ROOT):
