@@ -32,7 +32,9 @@ vis_backends = [dict(type='LocalVisBackend')]
 # No fixed `name`: each runner then gets its own visualizer (named after the
 # experiment), so mmdet's DetVisualizationHook, which draws with the latest
 # created instance, never draws with another runner's class names.
-visualizer = dict(type='DetLocalVisualizer', vis_backends=vis_backends)
+# LowLightVisualizer is DetLocalVisualizer that tools building it without a
+# name (mmdet's browse_dataset.py) can build too.
+visualizer = dict(type='LowLightVisualizer', vis_backends=vis_backends)
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)
 
 log_level = 'INFO'

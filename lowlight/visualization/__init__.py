@@ -4,9 +4,11 @@ from .detections import draw_detections
 from .panel import (colorize_illumination, draw_decomposition_panel,
                     draw_scale_bar)
 from .render import render_decomposition_panels
+from .visualizer import LowLightVisualizer
 
 __all__ = [
-    'DecompositionVisualizationHook', 'colorize_illumination',
+    'DecompositionVisualizationHook', 'LowLightVisualizer',
+    'colorize_illumination',
     'draw_decomposition_panel', 'draw_detections', 'draw_scale_bar',
     'render_decomposition_panels'
 ]
