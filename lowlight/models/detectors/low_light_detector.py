@@ -327,10 +327,10 @@ class LowLightDetector(BaseDetector):
             image = batch_inputs
         elif self.mode == 'joint':
             decomposition = self.enhancer(batch_inputs, img_shapes)
+            scaled = self.detection_grad_scale != 1 and torch.is_grad_enabled()
             image, illumination = (
                 _ScaleGradient.apply(t, self.detection_grad_scale)
-                if self.detection_grad_scale != 1 else t
-                for t in decomposition)
+                if scaled else t for t in decomposition)
         else:
             with torch.no_grad():
                 decomposition = self.enhancer(batch_inputs, img_shapes)
