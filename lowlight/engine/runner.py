@@ -57,7 +57,10 @@ class LowLightRunner(Runner):
       key ``image_check = dict(level='header', on_invalid='error')``;
     - distributed training also works on CPU-only machines (mmengine's
       ``pytorch`` launcher needs CUDA there): the process group is set up
-      with gloo and the model wrapped without device ids.
+      with gloo and the model wrapped without device ids;
+    - metrics with an ``out_dir`` attribute left at None (e.g.
+      ``LightingAwareVOCMetric``) are given the run's ``work_dir`` for the
+      files they write.
 
     Arguments are those of :class:`mmengine.runner.Runner`.
     """
@@ -115,6 +118,15 @@ class LowLightRunner(Runner):
         for hook_type in (WeightsOnlyCheckpointHook, EpochWorkerSeedHook):
             if not any(isinstance(hook, hook_type) for hook in self._hooks):
                 self.register_hook(hook_type())
+
+    def build_evaluator(self, evaluator):
+        """Build the evaluator; metrics that write files (an ``out_dir``
+        attribute set to None) write them into ``work_dir``."""
+        evaluator = super().build_evaluator(evaluator)
+        for metric in evaluator.metrics:
+            if getattr(metric, 'out_dir', False) is None:
+                metric.out_dir = self.work_dir
+        return evaluator
 
     def build_dataloader(self, dataloader, seed=None, diff_rank_seed=False):
         """Build the dataset, check its images, then build the dataloader.

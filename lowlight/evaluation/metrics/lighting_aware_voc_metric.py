@@ -7,7 +7,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 from mmengine.evaluator import BaseMetric
-from mmengine.logging import MMLogger, print_log
+from mmengine.logging import print_log
 from terminaltables import AsciiTable
 
 from mmdet.datasets.api_wrappers import COCO, COCOeval
@@ -24,21 +24,6 @@ def _to_numpy(value) -> np.ndarray:
     if hasattr(value, 'numpy'):
         value = value.numpy()
     return np.asarray(value)
-
-
-def default_out_dir() -> Optional[str]:
-    """The running mmengine Runner's ``work_dir``, found without a hook.
-
-    The Runner logs to ``<work_dir>/<timestamp>/<timestamp>.log`` through
-    the current ``MMLogger``; the work dir is two levels up from that file.
-
-    Returns:
-        str | None: The work dir, or None outside a Runner (no log file).
-    """
-    log_file = MMLogger.get_current_instance().log_file
-    if log_file is None:
-        return None
-    return osp.dirname(osp.dirname(osp.abspath(log_file)))
 
 
 @METRICS.register_module()
@@ -83,10 +68,9 @@ class LightingAwareVOCMetric(BaseMetric):
             (the old VOC pixel convention). Our COCO boxes use continuous
             coordinates. Defaults to False.
         coco_map (bool): Also compute COCO mAP@[.5:.95]. Defaults to False.
-        out_dir (str, optional): Folder for the JSON breakdown. Defaults to
-            the Runner's ``work_dir`` (found through the logger's log file,
-            see :func:`default_out_dir`); outside a Runner nothing is
-            written.
+        out_dir (str, optional): Folder for the JSON breakdown; None writes
+            none. ``LowLightRunner`` sets its ``work_dir`` here when the
+            config leaves it at None.
         out_name (str): File name of the JSON breakdown. Use different names
             for the val and test evaluators. Defaults to
             ``'lighting_eval.json'``.
@@ -255,9 +239,8 @@ class LightingAwareVOCMetric(BaseMetric):
             metrics.update(breakdown['coco'])
         breakdown['metrics'] = dict(metrics)
         self._print_table(breakdown)
-        out_dir = self.out_dir or default_out_dir()
-        if out_dir is not None:
-            path = osp.join(out_dir, self.out_name)
+        if self.out_dir is not None:
+            path = osp.join(self.out_dir, self.out_name)
             atomic_dump_json(breakdown, path, indent=2)
             print_log(f'lighting breakdown written to {path}',
                       logger='current')

@@ -21,11 +21,9 @@ absent). Object/Weak/...: no images -> absent.
 Indoor (img 1) 1.0; outdoor (imgs 2-4): People 0.5, Bicycle 0 -> 0.25.
 """
 import json
-import logging
 
 import pytest
 import torch
-from mmengine.logging import MMLogger
 from mmengine.structures import InstanceData
 
 from lowlight.datasets import EXDARK_CLASSES
@@ -121,28 +119,40 @@ def test_coco_map_and_table(tmp_path, capsys):
     assert 0 < res['voc/coco_mAP'] <= res['voc/coco_AP50'] <= 1
 
 
-def test_without_lighting_fields_and_default_out_dir(tmp_path):
+def test_without_lighting_fields_and_out_dir(tmp_path):
     metric = LightingAwareVOCMetric()
     metric.dataset_meta = dict(classes=('face', ))
     sample = _sample(1, None, None, [([0, 0, 10, 10], 0)],
                      [([0, 0, 10, 10], 0.9, 0)])
     for key in ('light', 'in_out'):
         sample.pop(key)
-    # inside a Runner the log file is <work_dir>/<stamp>/<stamp>.log
-    log_file = tmp_path / '20260101_000000' / '20260101_000000.log'
-    log_file.parent.mkdir()
-    logger = MMLogger.get_instance('test_lighting_metric',
-                                   log_file=str(log_file))
-    try:
-        metric.process({}, [sample])
-        assert metric.evaluate(1) == {'voc/mAP': 1.0, 'voc/recall': 1.0,
-                                      'voc/AP50_face': 1.0}
-        data = json.loads((tmp_path / 'lighting_eval.json').read_text())
-        assert 'lighting' not in data and 'in_out' not in data
-    finally:
-        for handler in logger.handlers:
-            if isinstance(handler, logging.FileHandler):
-                handler.close()
+    metric.process({}, [sample])
+    expected = {'voc/mAP': 1.0, 'voc/recall': 1.0, 'voc/AP50_face': 1.0}
+    assert metric.evaluate(1) == expected
+    assert list(tmp_path.iterdir()) == []  # no out_dir: nothing written
+    metric.out_dir = str(tmp_path)
+    metric.process({}, [sample])
+    assert metric.evaluate(1) == expected
+    data = json.loads((tmp_path / 'lighting_eval.json').read_text())
+    assert 'lighting' not in data and 'in_out' not in data
+
+
+def test_the_runner_gives_its_work_dir_to_metrics_without_out_dir(
+        tmp_path):
+    from mmengine.evaluator import Evaluator
+    from mmengine.registry import init_default_scope
+
+    from lowlight.engine.runner import LowLightRunner
+    init_default_scope('mmdet')
+    runner = LowLightRunner.__new__(LowLightRunner)
+    runner._work_dir = str(tmp_path)
+    given = str(tmp_path / 'given')
+    evaluator = runner.build_evaluator([
+        dict(type='LightingAwareVOCMetric'),
+        dict(type='LightingAwareVOCMetric', out_dir=given)
+    ])
+    assert isinstance(evaluator, Evaluator)
+    assert [m.out_dir for m in evaluator.metrics] == [str(tmp_path), given]
 
 
 def test_bad_arguments():

@@ -8,10 +8,10 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.model import BaseModel
-from mmengine.runner import Runner
 
 from lowlight.datasets.converters import convert_exdark
 from lowlight.datasets.night_sample import generate_night_sample
+from lowlight.engine import LowLightRunner
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -44,7 +44,8 @@ def test_metric_in_runner_writes_breakdown(tmp_path):
     loader.num_workers = 0
     loader.persistent_workers = False
     work_dir = tmp_path / 'work'
-    runner = Runner(
+    # our runner hands its work dir to the metric (out_dir left at None)
+    runner = LowLightRunner(
         model=EchoGroundTruth(),
         work_dir=str(work_dir),
         test_dataloader=loader,
