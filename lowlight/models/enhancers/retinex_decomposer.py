@@ -92,13 +92,10 @@ class RetinexDecomposer(BaseDecomposer):
     pixels, whatever gradient reaches it, and ``H`` runs on ``1 / s^2`` of
     the pixels.
 
-    The training-only parts are sized for cost. Measured on one CPU
-    thread, batch 8 at 320 px, ``forward`` + ``loss`` + backward: SCI's
-    setting (3 stages, 16-channel 3-block calibration, 5x5 smoothness) on
-    whole images took 6.9 s, more than a whole training step of the plain
-    light YOLOv3 (3.6-3.8 s); the defaults (2 stages, 8 channels, 1 block,
-    3x3, later stages on a 128 px window) took 0.56 s. All of them are
-    config switches.
+    The training-only parts (stages after the first, calibration, the
+    smoothness window, the calibration crop) are sized for cost by config
+    switches; SCI's own setting is far more expensive on CPU (timings in
+    ``configs/t2/README.md``).
 
     Losses (each weight from the config; a weight of 0 drops the term):
 
@@ -141,9 +138,8 @@ class RetinexDecomposer(BaseDecomposer):
         eps (float): lower bound of the illumination. Defaults to 1e-3.
         max_reflectance (float): upper bound of ``R = I / L``. 1 is the
             Retinex range, but where the exposure term brightens a dark
-            image, lit areas then clip (13 % of the values of a T2 trained
-            on the night sample sat at 1); a larger bound keeps their
-            contrast for the detector. Defaults to 1.
+            image, lit areas then clip; a larger bound keeps their contrast
+            for the detector. Defaults to 1.
         fidelity_weight (float): weight of ``loss_fidelity``. Defaults to 1.
         smooth_weight (float): weight of ``loss_smooth``. Defaults to 1.
         exposure_weight (float): weight of ``loss_exposure``.
