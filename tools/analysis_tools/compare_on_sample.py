@@ -46,10 +46,11 @@ darkness).
 
 Examples::
 
-    # first look: one seed, short schedule (< 30 min on 2 CPU cores)
-    python tools/analysis_tools/compare_on_sample.py --quick
-    # the full comparison: 3 seeds, the configs' schedule (hours on CPU)
-    python tools/analysis_tools/compare_on_sample.py
+    # first look: one seed, short schedule
+    python tools/analysis_tools/compare_on_sample.py --quick --jobs 2
+    # the full comparison: 3 seeds, the configs' schedule (measured times:
+    # configs/t2/README.md)
+    python tools/analysis_tools/compare_on_sample.py --jobs 2
 """
 import argparse
 import concurrent.futures
@@ -141,8 +142,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--quick',
         action='store_true',
-        help=f'one seed and {QUICK_EPOCHS} epochs: a first look in under '
-        '30 minutes on 2 CPU cores')
+        help=f'one seed and {QUICK_EPOCHS} epochs: a first look')
     parser.add_argument(
         '--protocol',
         choices=PROTOCOLS,
