@@ -1,5 +1,4 @@
 """tools/dataset_converters/darkface.py on tiny raw trees built here."""
-import importlib.util
 import json
 from pathlib import Path
 
@@ -8,16 +7,13 @@ import numpy as np
 import pytest
 
 from lowlight.datasets.converters import ConversionError, convert_darkface
+from tool_loader import load_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'darkface_tool', ROOT / 'tools' / 'dataset_converters' / 'darkface.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('dataset_converters/darkface')
 
 
 TOOL = _load_tool()

@@ -1,5 +1,4 @@
 """tools/dataset_converters/exdark.py on tiny raw trees built here."""
-import importlib.util
 import json
 import os
 from pathlib import Path
@@ -10,17 +9,14 @@ import pytest
 
 from lowlight.datasets import EXDARK_CLASSES
 from lowlight.datasets.converters import ConversionError, convert_exdark
+from tool_loader import load_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = 'Name | Class | Light | In/Out | Train/Val/Test'
 
 
 def _load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'exdark_tool', ROOT / 'tools' / 'dataset_converters' / 'exdark.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('dataset_converters/exdark')
 
 
 TOOL = _load_tool()

@@ -1,5 +1,4 @@
 """LowLightRunner: save, resume, load_from and test with safe checkpoints."""
-import importlib.util
 import os.path as osp
 import subprocess
 import sys
@@ -12,15 +11,7 @@ from mmengine.registry import RUNNERS
 
 from lowlight.engine import CheckpointLoadError, LowLightRunner
 from tiny_detection import REPO, make_tiny_coco, tiny_config_file
-
-
-def load_tool(name):
-    """Import tools/<name>.py as a module."""
-    spec = importlib.util.spec_from_file_location(
-        f'lowlight_tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tool_loader import load_tool
 
 
 class Probe(Hook):

@@ -1,4 +1,3 @@
-import importlib.util
 import json
 import os.path as osp
 
@@ -6,12 +5,10 @@ import pytest
 import torch
 
 from lowlight.apis import init_low_light_detector
+from tool_loader import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-spec = importlib.util.spec_from_file_location(
-    'benchmark', osp.join(REPO, 'tools', 'analysis_tools', 'benchmark.py'))
-benchmark = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(benchmark)
+benchmark = load_tool('analysis_tools/benchmark')
 
 # A plain mmdet YOLOv3 with a MobileNetV2 backbone (only its head is taken
 # from our base config): no lowlight module in the model, so the tool is

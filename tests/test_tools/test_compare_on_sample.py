@@ -1,15 +1,11 @@
-import importlib.util
 import json
 import os.path as osp
 import pytest
 from tiny_loader_options import tiny_loader_options
+from tool_loader import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-spec = importlib.util.spec_from_file_location(
-    'compare_on_sample',
-    osp.join(REPO, 'tools', 'analysis_tools', 'compare_on_sample.py'))
-compare = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(compare)
+compare = load_tool('analysis_tools/compare_on_sample')
 
 
 def _tiny_options(data_root):

@@ -1,21 +1,17 @@
 """tools/misc/darken.py on image folders and videos made here."""
-import importlib.util
 import json
 from pathlib import Path
 
 import cv2
 import numpy as np
 from _video_fixtures import read_frames
+from tool_loader import load_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'darken_tool', ROOT / 'tools' / 'misc' / 'darken.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('misc/darken')
 
 
 TOOL = _load_tool()

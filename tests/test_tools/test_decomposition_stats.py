@@ -1,4 +1,3 @@
-import importlib.util
 import json
 import os.path as osp
 
@@ -10,13 +9,10 @@ from tiny_loader_options import tiny_loader_options
 
 from lowlight.analysis import DecompositionStatistics, format_table
 from mmdet.registry import MODELS
+from tool_loader import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-spec = importlib.util.spec_from_file_location(
-    'decomposition_stats',
-    osp.join(REPO, 'tools', 'analysis_tools', 'decomposition_stats.py'))
-stats_tool = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(stats_tool)
+stats_tool = load_tool('analysis_tools/decomposition_stats')
 
 SAMPLE = osp.join(REPO, 'configs', 't2',
                   't2_yolov3_mobilenetv2_1xb8-256-8e_night-sample.py')

@@ -1,7 +1,6 @@
 """tools/misc/make_night_sample.py: raw ExDark layout, determinism, and a
 sample that is learnable yet not trivial."""
 import hashlib
-import importlib.util
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -13,16 +12,13 @@ from lowlight.datasets import EXDARK_CLASSES, EXDARK_LIGHTS
 from lowlight.datasets.converters import convert_exdark
 from lowlight.datasets.night_sample import generate_night_sample
 from lowlight.datasets.night_sample.generator import _plan
+from tool_loader import load_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'make_night_sample', ROOT / 'tools' / 'misc' / 'make_night_sample.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('misc/make_night_sample')
 
 
 def _digest(root: Path) -> dict:

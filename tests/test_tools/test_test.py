@@ -1,6 +1,5 @@
 """tools/test.py on the embedded night sample with a weights-only checkpoint.
 """
-import importlib.util
 import json
 import os.path as osp
 import pickle
@@ -14,6 +13,7 @@ from mmdet.registry import MODELS
 
 from lowlight.datasets.converters import convert_exdark
 from lowlight.datasets.night_sample import generate_night_sample
+from tool_loader import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SAMPLE = osp.join(REPO, 'configs', 't2',
@@ -28,14 +28,6 @@ class CreatesFile:
 
     def __reduce__(self):
         return open, (self.path, 'w')
-
-
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'lowlight_tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')

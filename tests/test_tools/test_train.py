@@ -1,20 +1,12 @@
 """tools/train.py: mmdet's command line, applied to the config."""
-import importlib.util
 import os.path as osp
 
 import pytest
+from tool_loader import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SAMPLE = osp.join(REPO, 'configs', 't2',
                   't2_yolov3_mobilenetv2_1xb16-256-8e_night-sample.py')
-
-
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'lowlight_tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 train = load_tool('train')

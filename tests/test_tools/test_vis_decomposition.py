@@ -1,4 +1,3 @@
-import importlib.util
 import os.path as osp
 
 import cv2
@@ -9,13 +8,10 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from mmdet.registry import MODELS
+from tool_loader import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-spec = importlib.util.spec_from_file_location(
-    'vis_decomposition',
-    osp.join(REPO, 'tools', 'analysis_tools', 'vis_decomposition.py'))
-vis_decomposition = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(vis_decomposition)
+vis_decomposition = load_tool('analysis_tools/vis_decomposition')
 
 CONFIG = '''
 _base_ = [{base!r}]
