@@ -86,8 +86,7 @@ class LearnedCorrection(nn.Module):
                 max_value: float) -> Tensor:
         """(N, 3, H, W) image and (N, C_L, H, W) L in (0, 1] -> the
         corrected (N, 3, H, W) image, clipped to ``[0, max_value]``."""
-        gain = torch.exp(-self.exponent * illumination.log())
-        return (img * gain).clamp(0.0, max_value)
+        return (img * illumination.pow(-self.exponent)).clamp(0.0, max_value)
 
 
 @MODELS.register_module()
