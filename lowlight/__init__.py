@@ -10,6 +10,7 @@ from .version import __version__
 
 check_dependency_versions()
 
-from . import apis, datasets, engine, evaluation, models, visualization  # noqa: E402,F401,E501
+from . import (apis, datasets, deployment, engine, evaluation, models,  # noqa: E402,F401,E501
+               visualization)
 
 __all__ = ['__version__']

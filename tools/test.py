@@ -7,7 +7,10 @@ Same command line as mmdet's ``tools/test.py``::
         [--launcher {none,pytorch,slurm,mpi}]
 
 The checkpoint is loaded with ``torch.load(weights_only=True)`` only; a
-refused, damaged or missing checkpoint ends the tool with one message.
+refused, damaged or missing checkpoint ends the tool with one message. A
+``.onnx`` CHECKPOINT (exported by ``tools/deployment/export_onnx.py`` from
+CONFIG) is run by ONNX Runtime (``OnnxRuntimeDetector``) and evaluated
+with the same metric.
 """
 import argparse
 import os
@@ -21,6 +24,7 @@ from mmdet.utils import setup_cache_size_limit_of_dynamo
 # importing lowlight.engine registers lowlight's modules
 from lowlight.datasets.annotation_files import \
     exit_if_annotation_files_missing
+from lowlight.deployment import backend_model_cfg
 from lowlight.engine import exit_on_checkpoint_error, load_tool_config
 
 
@@ -99,7 +103,11 @@ def build_test_config(args: argparse.Namespace) -> Config:
     """Load the config and apply the command-line options to it."""
     cfg = load_tool_config(args.config, args.launcher, args.cfg_options,
                            args.work_dir)
-    cfg.load_from = args.checkpoint
+    if args.checkpoint.endswith('.onnx'):
+        cfg.model = backend_model_cfg(cfg.model, args.checkpoint)
+        cfg.load_from = None
+    else:
+        cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
         cfg = trigger_visualization_hook(cfg, args)
     if args.tta:
@@ -113,11 +121,11 @@ def main(argv=None) -> dict:
     setup_cache_size_limit_of_dynamo()
     cfg = build_test_config(args)
     exit_if_annotation_files_missing(cfg, args.config, ('test', ))
-    runner = RUNNERS.build(cfg)
-    if args.out is not None:
-        runner.test_evaluator.metrics.append(
-            DumpDetResults(out_file_path=args.out))
     with exit_on_checkpoint_error():
+        runner = RUNNERS.build(cfg)
+        if args.out is not None:
+            runner.test_evaluator.metrics.append(
+                DumpDetResults(out_file_path=args.out))
         return runner.test()
 
 

@@ -23,6 +23,7 @@ from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from mmdet.evaluation import get_classes
 from mmdet.registry import DATASETS, MODELS
 
+from ..deployment.onnxruntime_detector import BACKENDS, backend_model_cfg
 from ..engine.checkpoint import load_checkpoint_safely
 
 
@@ -70,7 +71,8 @@ def _config_palette(config: Config) -> Optional[Union[str, list]]:
 def init_low_light_detector(config: Union[str, Path, Config],
                             checkpoint: Optional[str] = None,
                             device: str = 'cpu',
-                            cfg_options: Optional[dict] = None) -> nn.Module:
+                            cfg_options: Optional[dict] = None,
+                            backend: str = 'pytorch') -> nn.Module:
     """Build a detector from a config and load a checkpoint weights-only.
 
     Same behaviour as :func:`mmdet.apis.init_detector` with the default
@@ -88,6 +90,10 @@ def init_low_light_detector(config: Union[str, Path, Config],
         device (str): Torch device of the returned model, e.g. ``'cpu'`` or
             ``'cuda:0'``. Defaults to 'cpu'.
         cfg_options (dict, optional): Overrides merged into the config.
+        backend (str): ``'pytorch'`` (the checkpoint is a ``.pth``) or
+            ``'onnxruntime'`` (the checkpoint is a ``.onnx`` file exported
+            from this config; an :class:`OnnxRuntimeDetector` runs it,
+            class names from its metadata). Defaults to 'pytorch'.
 
     Returns:
         nn.Module: The detector in eval mode on ``device``, with
@@ -97,10 +103,19 @@ def init_low_light_detector(config: Union[str, Path, Config],
 
     Raises:
         TypeError: If ``config`` is neither a path nor a ``Config``.
+        ValueError: If ``backend`` is unknown, or onnxruntime without a
+            model file.
         lowlight.engine.CheckpointLoadError: If the checkpoint is missing,
             truncated or damaged, or holds Python objects beyond tensors and
-            plain values (it is then never unpickled).
+            plain values (it is then never unpickled); for onnxruntime, if
+            the file is not an export of this config
+            (:class:`lowlight.deployment.ModelFileError`).
     """
+    if backend not in BACKENDS:
+        raise ValueError(f'backend must be one of {BACKENDS}, got {backend!r}')
+    if backend == 'onnxruntime' and checkpoint is None:
+        raise ValueError('the onnxruntime backend needs an exported .onnx '
+                         'model file as checkpoint')
     if isinstance(config, (str, Path)):
         config = Config.fromfile(str(config))
     elif isinstance(config, Config):
@@ -113,11 +128,16 @@ def init_low_light_detector(config: Union[str, Path, Config],
     scope = config.get('default_scope', 'mmdet')
     if scope is not None:
         init_default_scope(scope)
-    model = revert_sync_batchnorm(MODELS.build(config.model))
-    if checkpoint is None:
+    if backend == 'onnxruntime':
+        config.model = backend_model_cfg(config.model, checkpoint)
+        model = MODELS.build(config.model)
+        model.dataset_meta = {'classes': list(model.metadata.classes)}
+    elif checkpoint is None:
+        model = revert_sync_batchnorm(MODELS.build(config.model))
         warnings.warn('No checkpoint: random weights, COCO class names.')
         model.dataset_meta = {'classes': get_classes('coco')}
     else:
+        model = revert_sync_batchnorm(MODELS.build(config.model))
         loaded = load_checkpoint_safely(checkpoint, map_location='cpu')
         loaded = _load_checkpoint_to_model(model, loaded)
         model.dataset_meta = _checkpoint_dataset_meta(loaded.get('meta', {}))

@@ -25,10 +25,13 @@ class VideoInferencer(FrameDetector):
         score_thr (float): Detections below this score are dropped.
         queue_size (int): Batches held by each of the two queues.
         cfg_options (dict, optional): Overrides merged into the config.
+        backend (str): ``'pytorch'`` or ``'onnxruntime'`` (``checkpoint``
+            is then a ``.onnx`` file exported from ``config``).
 
     Raises:
         lowlight.engine.CheckpointLoadError: If the checkpoint is missing,
-            damaged, or holds Python objects beyond tensors and plain values.
+            damaged, or holds Python objects beyond tensors and plain values,
+            or an ONNX file is not an export of ``config``.
 
     Example:
         >>> inferencer = VideoInferencer('cfg.py', 'epoch_24.pth', 'cpu')
@@ -42,17 +45,23 @@ class VideoInferencer(FrameDetector):
                  batch_size: int = 1,
                  score_thr: float = 0.3,
                  queue_size: int = 4,
-                 cfg_options: Optional[Dict] = None) -> None:
+                 cfg_options: Optional[Dict] = None,
+                 backend: str = 'pytorch') -> None:
         if batch_size < 1 or queue_size < 1:
             raise ValueError('batch_size and queue_size must be >= 1')
         self.config_name = config.filename if isinstance(
             config, Config) else str(Path(config).resolve())
         self.checkpoint = checkpoint
+        self.backend = backend
         self.batch_size = batch_size
         self.queue_size = queue_size
         super().__init__(
             init_low_light_detector(
-                config, checkpoint, device=device, cfg_options=cfg_options),
+                config,
+                checkpoint,
+                device=device,
+                cfg_options=cfg_options,
+                backend=backend),
             score_thr)
 
     def run(self,
@@ -98,6 +107,7 @@ class VideoInferencer(FrameDetector):
             config=self.config_name,
             checkpoint=None if self.checkpoint is None else str(
                 Path(self.checkpoint).resolve()),
+            backend=self.backend,
             score_thr=self.score_thr)
         return VideoRun(self, out_dir, options, settings, self.batch_size,
                         self.queue_size, progress or None).run(list(inputs))
@@ -111,6 +121,7 @@ def infer_videos(config: Union[str, Path, Config],
                  batch_size: int = 1,
                  score_thr: float = 0.3,
                  cfg_options: Optional[Dict] = None,
+                 backend: str = 'pytorch',
                  **run_kwargs) -> Dict:
     """Build a :class:`VideoInferencer` and run it once.
 
@@ -127,5 +138,6 @@ def infer_videos(config: Union[str, Path, Config],
         device=device,
         batch_size=batch_size,
         score_thr=score_thr,
-        cfg_options=cfg_options)
+        cfg_options=cfg_options,
+        backend=backend)
     return inferencer.run(inputs, out_dir, **run_kwargs)

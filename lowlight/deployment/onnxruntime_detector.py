@@ -1,0 +1,215 @@
+"""OnnxRuntimeDetector: an exported model file run by ONNX Runtime, behind
+mmdet's detector interface.
+
+Registered as ``OnnxRuntimeDetector``: a config whose ``model`` is this
+class (see :func:`backend_model_cfg`) is tested by ``tools/test.py``
+and run by the video pipeline exactly as the PyTorch model is. The graph
+computes the head's raw outputs; decoding and NMS are the config head's own
+``predict_by_feat``.
+"""
+import copy
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mmdet.models.detectors import BaseDetector
+from mmdet.registry import MODELS
+from mmdet.structures import SampleList
+from mmengine.config import ConfigDict
+from torch import Tensor
+
+from .metadata import ExportMetadata, ModelFileError, group_outputs
+
+BACKENDS = ('pytorch', 'onnxruntime')
+
+
+def _inner_detector_cfg(model_cfg: ConfigDict) -> ConfigDict:
+    """The config of the mmdet detector that owns the head."""
+    return model_cfg.detector if model_cfg.get(
+        'type') == 'LowLightDetector' else model_cfg
+
+
+def backend_model_cfg(model_cfg: ConfigDict, model_file: str,
+                      num_threads: Optional[int] = None,
+                      providers: Optional[Sequence[str]] = None) -> ConfigDict:
+    """A ``model`` config that runs ``model_file`` in place of ``model_cfg``.
+
+    Args:
+        model_cfg (ConfigDict): the config's PyTorch model (the one the
+            file was exported from).
+        model_file (str): the ``.onnx`` file.
+        num_threads (int, optional): ONNX Runtime intra-op threads.
+        providers (Sequence[str], optional): execution providers, in order
+            of preference. Defaults to the CPU provider.
+
+    Returns:
+        ConfigDict: an ``OnnxRuntimeDetector`` config with the original
+        data preprocessor.
+    """
+    return ConfigDict(
+        type='OnnxRuntimeDetector',
+        model_file=model_file,
+        model=copy.deepcopy(model_cfg),
+        num_threads=num_threads,
+        providers=list(providers) if providers else None,
+        data_preprocessor=copy.deepcopy(model_cfg.get('data_preprocessor')))
+
+
+def _read_metadata(model_file: str) -> ExportMetadata:
+    """Parse the file's lowlight metadata without building a session."""
+    import onnx
+    from google.protobuf.message import DecodeError
+    try:
+        proto = onnx.load_model(model_file, load_external_data=False)
+    except FileNotFoundError:
+        raise ModelFileError(f'model file {model_file} does not exist') \
+            from None
+    except (DecodeError, OSError, ValueError, RuntimeError) as error:
+        raise ModelFileError(
+            f'{model_file} is not a readable ONNX model (truncated or '
+            f'another format): {type(error).__name__}: {error}') from None
+    return ExportMetadata.from_props(
+        {entry.key: entry.value for entry in proto.metadata_props},
+        model_file)
+
+
+@MODELS.register_module()
+class OnnxRuntimeDetector(BaseDetector):
+    """Run an ONNX file exported by :func:`lowlight.deployment.export_onnx`.
+
+    Args:
+        model_file (str): the ``.onnx`` file.
+        model (dict): config of the PyTorch model it was exported from; the
+            file's metadata must match it (class count, architecture), and
+            its head decodes the outputs.
+        num_threads (int, optional): intra-op threads of the session.
+            Defaults to ONNX Runtime's choice (all cores).
+        providers (list[str], optional): execution providers. Defaults to
+            ``['CPUExecutionProvider']``.
+        data_preprocessor (dict, optional): the original model's.
+        init_cfg (dict, optional): unused; accepted for the config API.
+
+    Raises:
+        ModelFileError: a missing, truncated or foreign file, one exported
+            for another config or class count, or a missing provider.
+    """
+
+    def __init__(self,
+                 model_file: str,
+                 model: dict,
+                 num_threads: Optional[int] = None,
+                 providers: Optional[List[str]] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        import onnxruntime as ort
+        self.model_file = model_file
+        self.metadata = _read_metadata(model_file)
+        self.metadata.check_config(model, model_file)
+        providers = providers or ['CPUExecutionProvider']
+        missing = [p for p in providers
+                   if p not in ort.get_available_providers()]
+        if missing:
+            raise ModelFileError(
+                f'{model_file}: execution provider(s) {missing} not '
+                f'available in this onnxruntime (available: '
+                f'{ort.get_available_providers()})')
+        options = ort.SessionOptions()
+        if num_threads:
+            options.intra_op_num_threads = int(num_threads)
+        try:
+            self.session = ort.InferenceSession(
+                model_file, options, providers=providers)
+        except Exception as error:  # ONNX Runtime raises its own types
+            raise ModelFileError(f'ONNX Runtime cannot load {model_file}: '
+                                 f'{error}') from None
+        self.input_name = self.session.get_inputs()[0].name
+        self.head = self._build_head(_inner_detector_cfg(model))
+
+    @staticmethod
+    def _build_head(detector_cfg: ConfigDict) -> torch.nn.Module:
+        """The config's bbox head with the detector's test_cfg, as mmdet's
+        single-stage detectors build it (only its decoding is used)."""
+        head_cfg = copy.deepcopy(detector_cfg.bbox_head)
+        head_cfg.update(
+            train_cfg=detector_cfg.get('train_cfg'),
+            test_cfg=detector_cfg.get('test_cfg'))
+        return MODELS.build(head_cfg).eval()
+
+    @property
+    def input_hw(self) -> Tuple[int, int]:
+        """(H, W) of the graph input."""
+        return self.metadata.input_shape[2:]
+
+    def _fit(self, batch_inputs: Tensor) -> Tensor:
+        """Zero-pad a (N, 3, h, w) batch to the graph's (H, W) (as the data
+        preprocessor pads a batch); refuse a larger one."""
+        height, width = self.input_hw
+        h, w = batch_inputs.shape[-2:]
+        if h > height or w > width:
+            raise ValueError(
+                f'input of {h}x{w} (after the test pipeline) is larger than '
+                f'the {height}x{width} that {self.model_file} was exported '
+                'for: export it with a larger --shape')
+        return F.pad(batch_inputs, (0, width - w, 0, height - h))
+
+    def _run(self, batch: Tensor) -> List[Tensor]:
+        """The graph's flat outputs for a fitted (N, 3, H, W) batch; a
+        fixed-batch graph is run once per exported batch."""
+        fixed = self.metadata.input_shape[0]
+        array = batch.detach().float().cpu().numpy()
+        if fixed is None or fixed == len(array):
+            chunks = [array]
+        elif fixed == 1:
+            chunks = [array[i:i + 1] for i in range(len(array))]
+        else:
+            raise ValueError(f'{self.model_file} has a fixed batch of '
+                             f'{fixed}, got {len(array)} images; export it '
+                             'with --dynamic-batch')
+        outputs = [self.session.run(None, {self.input_name: chunk})
+                   for chunk in chunks]
+        return [
+            torch.from_numpy(np.concatenate(maps, axis=0))
+            for maps in zip(*outputs)
+        ]
+
+    def _forward(self, batch_inputs: Tensor,
+                 batch_data_samples: Optional[SampleList] = None) -> tuple:
+        """The head's raw outputs, grouped as its ``predict_by_feat``
+        takes them (a tuple of lists of (N, C, h, w) tensors)."""
+        flat = self._run(self._fit(batch_inputs))
+        return tuple(group_outputs(flat, self.metadata.output_groups))
+
+    def predict(self,
+                batch_inputs: Tensor,
+                batch_data_samples: SampleList,
+                rescale: bool = True) -> SampleList:
+        """Detections for a preprocessed batch, decoded by the config head.
+
+        Args:
+            batch_inputs (Tensor): (N, 3, h, w), as the data preprocessor
+                gives it.
+            batch_data_samples (list[DetDataSample]): with metainfo.
+            rescale (bool): boxes in original image coordinates.
+
+        Returns:
+            list[DetDataSample]: with ``pred_instances``.
+        """
+        outputs = self._forward(batch_inputs)
+        results = self.head.predict_by_feat(
+            *outputs,
+            batch_img_metas=[s.metainfo for s in batch_data_samples],
+            rescale=rescale)
+        return self.add_pred_to_datasample(batch_data_samples, results)
+
+    def extract_feat(self, batch_inputs: Tensor):
+        raise NotImplementedError(
+            'OnnxRuntimeDetector runs the exported graph as a whole; it has '
+            'no separate features')
+
+    def loss(self, batch_inputs: Tensor, batch_data_samples: SampleList):
+        raise NotImplementedError(
+            'an exported ONNX model cannot be trained; train the PyTorch '
+            'config and export it again')
