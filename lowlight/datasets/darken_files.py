@@ -25,8 +25,13 @@ from .transforms import (keyed_rng, sample_low_light_params,
                          synthesize_low_light)
 
 #: the video containers written, with the codec of each
-VIDEO_FOURCC = {'.mp4': 'mp4v', '.m4v': 'mp4v', '.mov': 'mp4v',
-                '.avi': 'MJPG', '.mkv': 'XVID'}
+VIDEO_FOURCC = {
+    '.mp4': 'mp4v',
+    '.m4v': 'mp4v',
+    '.mov': 'mp4v',
+    '.avi': 'MJPG',
+    '.mkv': 'XVID'
+}
 #: the record of the parameters drawn, in the output folder
 PARAMS_FILE = 'darken_params.json'
 
@@ -166,8 +171,9 @@ def darken_files(inputs: Sequence[Tuple[str, str]],
                 done = f'{darken_video(src, dst, params, rng)} frames'
         except (ValueError, cv2.error) as err:
             failed += 1
-            print(f'[{index}/{len(inputs)}] {rel}: FAILED: {err}',
-                  file=sys.stderr)
+            print(
+                f'[{index}/{len(inputs)}] {rel}: FAILED: {err}',
+                file=sys.stderr)
             continue
         record[rel] = params
         print(f'[{index}/{len(inputs)}] {rel}: {done}, exposure '

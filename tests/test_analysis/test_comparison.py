@@ -15,9 +15,15 @@ from lowlight.analysis.comparison.summary import per_seed_ap50, summarise
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 T2 = variants.VARIANTS['t2'][1]
 # what LightingAwareVOCMetric writes (keys without the evaluator's prefix)
-BREAKDOWN = dict(iou_thr=0.5, overall=dict(images=2, boxes=3, mAP=0.625),
-                 metrics=dict(mAP=0.625, recall=0.75, AP50_Car=0.5,
-                              AP50_light_Low=0.25, AP50_indoor=0.5))
+BREAKDOWN = dict(
+    iou_thr=0.5,
+    overall=dict(images=2, boxes=3, mAP=0.625),
+    metrics=dict(
+        mAP=0.625,
+        recall=0.75,
+        AP50_Car=0.5,
+        AP50_light_Low=0.25,
+        AP50_indoor=0.5))
 # a console line and a logger json that disagree with the file
 CONSOLE = ('Epoch(test) [2][2/2]    voc/mAP: 0.0100  '
            'voc/AP50_light_Low: 0.0100')
@@ -27,15 +33,14 @@ def _fake_test_py(path, writes=True):
     """An executable standing in for ``python``: run as ``python
     tools/test.py CONFIG CKPT --work-dir DIR ...``, it prints a progress
     line with other numbers and (if ``writes``) the breakdown file."""
-    path.write_text(
-        f'#!{sys.executable}\n'
-        'import json, os, sys\n'
-        'argv = sys.argv[1:]\n'
-        "work_dir = argv[argv.index('--work-dir') + 1]\n"
-        'os.makedirs(work_dir, exist_ok=True)\n'
-        f'print({CONSOLE!r})\n' +
-        (f'json.dump({BREAKDOWN!r}, open(os.path.join(work_dir, '
-         "'lighting_eval_test.json'), 'w'))\n" if writes else ''))
+    path.write_text(f'#!{sys.executable}\n'
+                    'import json, os, sys\n'
+                    'argv = sys.argv[1:]\n'
+                    "work_dir = argv[argv.index('--work-dir') + 1]\n"
+                    'os.makedirs(work_dir, exist_ok=True)\n'
+                    f'print({CONSOLE!r})\n' +
+                    (f'json.dump({BREAKDOWN!r}, open(os.path.join(work_dir, '
+                     "'lighting_eval_test.json'), 'w'))\n" if writes else ''))
     path.chmod(path.stat().st_mode | stat.S_IXUSR)
     return str(path)
 
@@ -45,16 +50,19 @@ def test_ap_comes_from_the_lighting_eval_file(tmp_path):
     (test_dir / '20260101_000000').mkdir(parents=True)
     (test_dir / 'lighting_eval_test.json').write_text(json.dumps(BREAKDOWN))
     # mmengine's logger json and the console say otherwise: not read
-    (test_dir / '20260101_000000' / '20260101_000000.json').write_text(
-        json.dumps({'voc/mAP': 0.01}) + '\n')
+    (test_dir / '20260101_000000' /
+     '20260101_000000.json').write_text(json.dumps({'voc/mAP': 0.01}) + '\n')
     (tmp_path / 'run' / 'test.log').write_text(CONSOLE + '\n')
     cfg = variants.merged_config(T2, [])
-    assert runs.lighting_eval_file(cfg, str(test_dir)) == (
-        str(test_dir / 'lighting_eval_test.json'), 'voc')
+    assert runs.lighting_eval_file(cfg, str(test_dir)) == (str(
+        test_dir / 'lighting_eval_test.json'), 'voc')
     metrics = runs.read_test_metrics(cfg, str(test_dir))
     assert metrics == {
-        'voc/mAP': 0.625, 'voc/recall': 0.75, 'voc/AP50_Car': 0.5,
-        'voc/AP50_light_Low': 0.25, 'voc/AP50_indoor': 0.5
+        'voc/mAP': 0.625,
+        'voc/recall': 0.75,
+        'voc/AP50_Car': 0.5,
+        'voc/AP50_light_Low': 0.25,
+        'voc/AP50_indoor': 0.5
     }
     result = dict(seed=0, metrics=metrics)
     assert per_seed_ap50({'t2': [result]}) == {'t2': {'0': 62.5}}
@@ -72,8 +80,8 @@ def test_lighting_eval_file_follows_the_metric_config(tmp_path):
         f'test_evaluator.out_dir={tmp_path}', 'test_evaluator.out_name=x.json',
         'test_evaluator.prefix=night'
     ])
-    assert runs.lighting_eval_file(cfg, 'unused') == (
-        str(tmp_path / 'x.json'), 'night')
+    assert runs.lighting_eval_file(cfg, 'unused') == (str(tmp_path / 'x.json'),
+                                                      'night')
     cfg = variants.merged_config(T2, ['test_evaluator.out_dir=rel'])
     assert runs.lighting_eval_file(cfg, 'unused')[0] == osp.join(
         REPO, 'rel', 'lighting_eval_test.json')  # from the repository root
@@ -114,15 +122,18 @@ def test_a_test_that_writes_no_breakdown_fails_and_a_stale_one_is_gone(
 
 def test_variant_configs_and_run_order():
     assert variants.variant_configs(['t2', 'plain'], ['plain=x.py']) == {
-        't2': T2, 'plain': 'x.py'}
+        't2': T2,
+        'plain': 'x.py'
+    }
     for bad in (dict(variants=['preprocess']),
                 dict(variants=['t2'], overrides=['nope=x.py']),
-                dict(variants=['t2'], overrides=['t2']),
-                dict(variants=['imagenet'])):
+                dict(variants=['t2'],
+                     overrides=['t2']), dict(variants=['imagenet'])):
         with pytest.raises(ValueError):
             variants.variant_configs(**bad)
-    assert variants.run_order(['preprocess', 't2'], [1, 0]) == [
-        ('t2', 1), ('preprocess', 1), ('t2', 0), ('preprocess', 0)]
+    assert variants.run_order(['preprocess', 't2'],
+                              [1, 0]) == [('t2', 1), ('preprocess', 1),
+                                          ('t2', 0), ('preprocess', 0)]
     assert set(variants.descriptions()) == set(variants.VARIANTS) | set(
         variants.REFERENCES)
 
@@ -156,8 +167,11 @@ def test_summary_statistics():
     # decomposition scores: the mean over the seeds that have them
     for i, corr in enumerate((0.5, 0.7)):
         results['t2'][i]['decomposition'] = dict(
-            log_corr=corr, si_log_error=0.4, smoothness=0.1 + i,
-            true_smoothness=0.3, images=4)
+            log_corr=corr,
+            si_log_error=0.4,
+            smoothness=0.1 + i,
+            true_smoothness=0.3,
+            images=4)
     summary, table = summarise(results, ['plain', 't2'], {
         'plain': 'plain',
         't2': 'T2'
@@ -176,8 +190,10 @@ def test_pretrained_protocol_needs_every_variant_to_load_weights(tmp_path):
     for name, config in configs.items():  # every variant fine-tunes it
         cfg = variants.merged_config(config, [f'load_from={weights}'])
         assert cfg.load_from == str(weights), name
-    with pytest.raises(SystemExit, match='t2: load_from .*missing.pth not '
-                       'found.*--protocol scratch'):
+    with pytest.raises(
+            SystemExit,
+            match='t2: load_from .*missing.pth not '
+            'found.*--protocol scratch'):
         variants.check_pretrained(configs,
                                   [f'load_from={tmp_path / "missing.pth"}'])
     with pytest.raises(SystemExit, match='plain .* has no load_from'):

@@ -9,18 +9,29 @@ from lowlight.datasets.converters.coco import CocoBuilder
 
 def test_write_splits_writes_each_split_its_list_and_the_report(tmp_path):
     builder = CocoBuilder(('cat', 'dog'))
-    a = builder.add_image(dict(file_name='a.png', width=8, height=6),
-                          [(1, [1.0, 1.0, 3.0, 4.0])])
+    a = builder.add_image(
+        dict(file_name='a.png', width=8, height=6),
+        [(1, [1.0, 1.0, 3.0, 4.0])])
     b = builder.add_image(dict(file_name='sub/b.png', width=4, height=4), [])
     report = ConversionReport()
     report.anomaly('box_clipped', 'a.txt', 2, 'clipped')
-    result = write_splits(str(tmp_path), 'toy', {'train': [a], 'val': [b]},
-                          builder, report, 'toy conversion', split='fixed')
+    result = write_splits(
+        str(tmp_path),
+        'toy', {
+            'train': [a],
+            'val': [b]
+        },
+        builder,
+        report,
+        'toy conversion',
+        split='fixed')
 
     assert isinstance(result, ConversionResult)
     ann = tmp_path / 'annotations'
-    assert result.outputs == [str(ann / 'toy_train.json'),
-                              str(ann / 'toy_val.json')]
+    assert result.outputs == [
+        str(ann / 'toy_train.json'),
+        str(ann / 'toy_val.json')
+    ]
     assert result.report_path == str(ann / 'toy_report.txt')
     assert result.splits == {'train': [a], 'val': [b]}
     assert result.builder is builder and result.report is report

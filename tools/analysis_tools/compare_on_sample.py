@@ -14,15 +14,15 @@ variant at another config):
 The embedded night sample (``data/night_sample``) is generated and
 converted first when its annotation files are missing; any other missing
 annotation file is an error naming it. Every run (variant x seed) calls
-``tools/train.py`` and then
-``tools/test.py`` in a subprocess, with ``--cfg-options randomness.seed=S``
-plus any ``--cfg-options`` given here. A schedule length (``--epochs``)
-shortens the whole schedule: the epochs, a validation interval equal to the
-schedule, and the end of every epoch-based LR scheduler that ended with it
-(a cosine decay over 8 epochs cut at 3 would never decay). ``--jobs N`` runs
-N runs at a time, each with ``OMP_NUM_THREADS`` = cores / N unless set
-(for machines where one small run cannot use every core). Runs go seed by
-seed, so an interrupted comparison has whole seeds. Model selection uses the val split only: the
+``tools/train.py`` and then ``tools/test.py`` in a subprocess, with
+``--cfg-options randomness.seed=S`` plus any ``--cfg-options`` given here.
+A schedule length (``--epochs``) shortens the whole schedule: the epochs, a
+validation interval equal to the schedule, and the end of every epoch-based
+LR scheduler that ended with it (a cosine decay over 8 epochs cut at 3
+would never decay). ``--jobs N`` runs N runs at a time, each with
+``OMP_NUM_THREADS`` = cores / N unless set (for machines where one small
+run cannot use every core). Runs go seed by seed, so an interrupted
+comparison has whole seeds. Model selection uses the val split only: the
 checkpoint tested is the best one on the val split when the config saves
 one (``save_best``), else the last one; the test split is evaluated once
 per run, at the end. A run is finished when its ``result.json`` exists;
@@ -36,13 +36,13 @@ Protocols (``--protocol``): ``pretrained`` (the default, the setting of
 every published low-light detector) fine-tunes every variant from the
 configs' ``load_from``, the plain detector pretrained on the day corpus
 (``configs/pretrain/``); ``scratch`` trains every variant from random
-weights (``load_from=None``). Each protocol has its own work dir. The pretrained protocol adds three
-reference rows, test-only runs made after the variants of a seed:
-``zero_shot`` (the pretrained detector on the night test split, no
-fine-tuning), ``zero_shot_preprocess`` (the same behind the enhancer that T2
-learned with that seed) and ``day_upper_bound`` (the fine-tuned plain
-detector on the day twins of the test images: how much of the gap is the
-darkness).
+weights (``load_from=None``). Each protocol has its own work dir. The
+pretrained protocol adds three reference rows, test-only runs made after
+the variants of a seed: ``zero_shot`` (the pretrained detector on the night
+test split, no fine-tuning), ``zero_shot_preprocess`` (the same behind the
+enhancer that T2 learned with that seed) and ``day_upper_bound`` (the
+fine-tuned plain detector on the day twins of the test images: how much of
+the gap is the darkness).
 
 The logic lives in :mod:`lowlight.analysis.comparison`; each run's AP is
 read from the ``lighting_eval_test.json`` that ``LightingAwareVOCMetric``
@@ -123,10 +123,16 @@ def parse_args(argv=None):
         argv if argv is not None else sys.argv[1:])
     try:
         return comparison_settings(
-            variants=args.variants, overrides=args.variant, seeds=args.seeds,
-            epochs=args.epochs, quick=args.quick, protocol=args.protocol,
-            jobs=args.jobs, work_dir=args.work_dir,
-            cfg_options=args.cfg_options, dry_run=args.dry_run,
+            variants=args.variants,
+            overrides=args.variant,
+            seeds=args.seeds,
+            epochs=args.epochs,
+            quick=args.quick,
+            protocol=args.protocol,
+            jobs=args.jobs,
+            work_dir=args.work_dir,
+            cfg_options=args.cfg_options,
+            dry_run=args.dry_run,
             command=command)
     except ValueError as err:
         parser.error(str(err))

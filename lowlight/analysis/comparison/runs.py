@@ -148,8 +148,10 @@ def read_test_metrics(cfg: Config, test_dir: str) -> Dict[str, float]:
                                 f'run in {test_dir} wrote none')
     with open(path) as f:
         metrics = json.load(f)['metrics']
-    return {(f'{prefix}/{key}' if prefix else key): value
-            for key, value in metrics.items()}
+    return {
+        (f'{prefix}/{key}' if prefix else key): value
+        for key, value in metrics.items()
+    }
 
 
 def test_command(python: str, config: str, checkpoint: str, test_dir: str,
@@ -161,8 +163,12 @@ def test_command(python: str, config: str, checkpoint: str, test_dir: str,
     ]
 
 
-def run_test(python: str, config: str, checkpoint: str, test_dir: str,
-             options: Sequence[str], log_path: str,
+def run_test(python: str,
+             config: str,
+             checkpoint: str,
+             test_dir: str,
+             options: Sequence[str],
+             log_path: str,
              on_progress: Callable[[str], None],
              env: Optional[Dict[str, str]] = None) -> Dict[str, float]:
     """``tools/test.py`` of ``checkpoint`` into ``test_dir``; returns its
@@ -172,8 +178,9 @@ def run_test(python: str, config: str, checkpoint: str, test_dir: str,
     stale, _ = lighting_eval_file(cfg, test_dir)
     if osp.isfile(stale):
         os.remove(stale)
-    run_logged(test_command(python, config, checkpoint, test_dir, options),
-               log_path, on_progress, env)
+    run_logged(
+        test_command(python, config, checkpoint, test_dir, options), log_path,
+        on_progress, env)
     return read_test_metrics(cfg, test_dir)
 
 
@@ -203,8 +210,8 @@ def run_one(python: str,
         train_cmd.append('--resume')
     if dry_run:
         print(' '.join(train_cmd))
-        print(' '.join(test_command(python, config, '<checkpoint>',
-                                    test_dir, options)))
+        print(' '.join(
+            test_command(python, config, '<checkpoint>', test_dir, options)))
         return None
     os.makedirs(run_dir, exist_ok=True)
     tic = time.time()
@@ -224,17 +231,17 @@ def run_one(python: str,
         train_s=train_s,
         test_s=test_s,
         metrics=metrics,
-        decomposition=score_decomposition(python, config, checkpoint,
-                                          run_dir, options, env))
+        decomposition=score_decomposition(python, config, checkpoint, run_dir,
+                                          options, env))
 
 
-def score_decomposition(python: str,
-                        config: str,
-                        checkpoint: str,
-                        run_dir: str,
-                        options: Sequence[str],
-                        env: Optional[Dict[str, str]] = None
-                        ) -> Optional[Dict]:
+def score_decomposition(
+        python: str,
+        config: str,
+        checkpoint: str,
+        run_dir: str,
+        options: Sequence[str],
+        env: Optional[Dict[str, str]] = None) -> Optional[Dict]:
     """The decomposition score of a run's enhancer over the test split
     (``tools/analysis_tools/decomposition_stats.py``), or None for a
     variant without an enhancer.
@@ -283,10 +290,14 @@ def merge_enhancer(detector_checkpoint: str, enhancer_checkpoint_file: str,
     weights-only)."""
     detector = load_checkpoint_safely(detector_checkpoint)['state_dict']
     enhancer = load_checkpoint_safely(enhancer_checkpoint_file)['state_dict']
-    state = {k: v for k, v in detector.items() if not k.startswith(
-        'enhancer.')}
-    state.update({k: v for k, v in enhancer.items()
-                  if k.startswith('enhancer.')})
+    state = {
+        k: v
+        for k, v in detector.items() if not k.startswith('enhancer.')
+    }
+    state.update({
+        k: v
+        for k, v in enhancer.items() if k.startswith('enhancer.')
+    })
     with atomic_path(out, '.pth') as tmp:
         torch.save(dict(state_dict=state), tmp)
     return out
@@ -324,14 +335,19 @@ def run_reference(python: str,
         checkpoint = osp.join(REPO_ROOT, cfg.load_from)
     test_dir = osp.join(folder, 'test')
     if dry_run:
-        print(' '.join(test_command(python, config, checkpoint, test_dir,
-                                    options)))
+        print(' '.join(
+            test_command(python, config, checkpoint, test_dir, options)))
         return None
     os.makedirs(folder, exist_ok=True)
     tic = time.time()
     metrics = run_test(python, config, checkpoint, test_dir, options,
                        osp.join(folder, 'test.log'), on_progress, env)
-    return dict(config=config, seed=seed, epochs=0,
-                cfg_options=list(cfg_options),
-                checkpoint=osp.relpath(checkpoint, folder), train_s=0.0,
-                test_s=time.time() - tic, metrics=metrics)
+    return dict(
+        config=config,
+        seed=seed,
+        epochs=0,
+        cfg_options=list(cfg_options),
+        checkpoint=osp.relpath(checkpoint, folder),
+        train_s=0.0,
+        test_s=time.time() - tic,
+        metrics=metrics)

@@ -124,8 +124,7 @@ def run_pending(todo: List[Run], finished: Set[Run], jobs: int,
                 status.print(
                     f'{label} done in '
                     f'{_hms(result["train_s"] + result["test_s"])}' +
-                    (f': AP@0.5 {100 * ap50:.1f}' if ap50 is not None else
-                     ''))
+                    (f': AP@0.5 {100 * ap50:.1f}' if ap50 is not None else ''))
     return failed
 
 
@@ -214,20 +213,21 @@ def run_comparison(settings: ComparisonSettings) -> Optional[Dict]:
         """``run_one``'s first arguments for a run."""
         options = list(settings.cfg_options)
         if name in ENHANCER_FROM:
-            options.append('model.enhancer.init_cfg.checkpoint=' +
-                           runs.enhancer_checkpoint(
-                               work_dir, ENHANCER_FROM[name], seed,
-                               settings.dry_run))
+            options.append(
+                'model.enhancer.init_cfg.checkpoint=' +
+                runs.enhancer_checkpoint(work_dir, ENHANCER_FROM[name], seed,
+                                         settings.dry_run))
         return (sys.executable, settings.configs[name],
-                runs.run_folder(work_dir, name, seed), seed, settings.epochs,
-                options)
+                runs.run_folder(work_dir, name,
+                                seed), seed, settings.epochs, options)
 
     def label_of(name, seed):
         return (f'[{order.index((name, seed)) + 1}/{len(order)}] {name} '
                 f'seed {seed}')
 
-    references = (reference_names(settings.configs)
-                  if settings.protocol == 'pretrained' else [])
+    references = (
+        reference_names(settings.configs)
+        if settings.protocol == 'pretrained' else [])
     if settings.dry_run:
         for name, seed in todo:
             print(label_of(name, seed))
@@ -235,9 +235,15 @@ def run_comparison(settings: ComparisonSettings) -> Optional[Dict]:
         for seed in settings.seeds:
             for name in references:
                 print(f'reference {name} seed {seed}')
-                runs.run_reference(sys.executable, name, seed,
-                                   settings.configs, work_dir,
-                                   settings.cfg_options, print, dry_run=True)
+                runs.run_reference(
+                    sys.executable,
+                    name,
+                    seed,
+                    settings.configs,
+                    work_dir,
+                    settings.cfg_options,
+                    print,
+                    dry_run=True)
         return None
 
     env = dict(os.environ)

@@ -93,6 +93,13 @@ def comparison_settings(variants: Optional[Sequence[str]] = None,
     if protocol == 'scratch':
         cfg_options = ['load_from=None'] + cfg_options
     return ComparisonSettings(
-        configs=configs, seeds=list(seeds), epochs=epochs, protocol=protocol,
-        jobs=jobs, work_dir=work_dir, cfg_options=cfg_options,
-        dry_run=dry_run, command=command, quick=quick)
+        configs=configs,
+        seeds=list(seeds),
+        epochs=epochs,
+        protocol=protocol,
+        jobs=jobs,
+        work_dir=work_dir,
+        cfg_options=cfg_options,
+        dry_run=dry_run,
+        command=command,
+        quick=quick)

@@ -70,8 +70,10 @@ def summarise(results: Dict[str, List[Dict]], names: Sequence[str],
             for col, v in values.items()
         }
         summary[name]['seeds'] = [run['seed'] for run in runs]
-        scored = [run['decomposition'] for run in runs
-                  if 'log_corr' in (run.get('decomposition') or {})]
+        scored = [
+            run['decomposition'] for run in runs
+            if 'log_corr' in (run.get('decomposition') or {})
+        ]
         if scored:
             summary[name]['decomposition'] = {
                 score: float(np.mean([d[score] for d in scored]))
@@ -90,8 +92,10 @@ def summarise(results: Dict[str, List[Dict]], names: Sequence[str],
         decomposition = row.get('decomposition')
         if decomposition is None:
             return ['', '']
-        return [f'{decomposition["log_corr"]:+.2f}',
-                f'{decomposition["smoothness"]:.2f}']
+        return [
+            f'{decomposition["log_corr"]:+.2f}',
+            f'{decomposition["smoothness"]:.2f}'
+        ]
 
     cols = ['overall'] + lighting_names
     lines = [
@@ -105,8 +109,8 @@ def summarise(results: Dict[str, List[Dict]], names: Sequence[str],
         row = summary[name]
         lines.append(f'| {descriptions[name]} (`{name}`) | '
                      f'{len(row["seeds"])} | ' +
-                     ' | '.join([cell(row.get(c)) for c in cols] +
-                                scores(row)) + ' |')
+                     ' | '.join([cell(row.get(c))
+                                 for c in cols] + scores(row)) + ' |')
     note = ('\nAP@0.5 in percent (VOC, area mode) on the night sample test '
             'split: mean ± sample standard deviation over the seeds. '
             'Decomposition scores (mean over the seeds, test split, '

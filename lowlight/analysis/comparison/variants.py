@@ -41,8 +41,8 @@ REFERENCES = {
     'zero_shot': ('pretrained detector, no fine-tuning', 'plain', None),
     'zero_shot_preprocess': ('pretrained detector behind the T2 enhancer, '
                              'no fine-tuning', 'preprocess', 't2'),
-    'day_upper_bound': ('fine-tuned plain detector on the day twins',
-                        'plain', 'plain'),
+    'day_upper_bound':
+    ('fine-tuned plain detector on the day twins', 'plain', 'plain'),
 }
 
 

@@ -62,6 +62,10 @@ def write_splits(out_dir: str,
         outputs.append(path)
     report_path = osp.join(ann_root, f'{prefix}_report.txt')
     report.write(report_path, title)
-    return ConversionResult(splits=splits, builder=builder, report=report,
-                            report_path=report_path, outputs=outputs,
-                            split=split)
+    return ConversionResult(
+        splits=splits,
+        builder=builder,
+        report=report,
+        report_path=report_path,
+        outputs=outputs,
+        split=split)
