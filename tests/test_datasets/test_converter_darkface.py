@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from lowlight.datasets.converters import ConversionError, convert_darkface
+from lowlight.datasets.converters import (ConversionError, ConversionResult,
+                                          convert_darkface)
 from tool_loader import load_tool
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,7 +69,12 @@ def test_convert_split_and_anomalies(tmp_path, capsys):
     assert 'expected 5500/500, got 2/1 -> DIFFERENT' in out
     # the split is fixed by the seed
     again = convert_darkface(str(raw), str(tmp_path / 'again'), num_val=1)
-    assert [i['file_name'] for i in again['splits']['val']] == lists[1]
+    assert isinstance(again, ConversionResult) and again.split is None
+    assert again.outputs == [
+        str(tmp_path / 'again' / 'annotations' / f'darkface_{s}.json')
+        for s in ('train', 'val')
+    ]
+    assert [i['file_name'] for i in again.splits['val']] == lists[1]
 
 
 @pytest.mark.parametrize('lines,message,line_no', [

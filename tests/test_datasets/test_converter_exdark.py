@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from lowlight.datasets import EXDARK_CLASSES
-from lowlight.datasets.converters import ConversionError, convert_exdark
+from lowlight.datasets.converters import (ConversionError, ConversionResult,
+                                          convert_exdark)
 from tool_loader import load_tool
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,9 +133,9 @@ def test_paths_outside_the_root_are_refused(tmp_path, capsys):
     _text(raw / 'imageclasslist.txt',
           lines + ['../../../secret.jpg 11 1 1 1', 'l.jpg 11 1 1 1'])
     result = convert_exdark(str(raw), str(tmp_path / 'out'))
-    reasons = [reason for _, _, reason in result['report'].skipped]
+    reasons = [reason for _, _, reason in result.report.skipped]
     assert len(reasons) == 2 and all('outside' in r for r in reasons)
-    names = [i['file_name'] for i in result['splits']['train']]
+    names = [i['file_name'] for i in result.splits['train']]
     assert names == ['ExDark/car/b.png']
 
 
@@ -144,7 +145,7 @@ def test_bad_list_rows_and_duplicates_are_skipped(tmp_path):
     _text(raw / 'imageclasslist.txt',
           lines + ['b.png 5 1 1 1', 'x.jpg 13 1 1 1', 'y.jpg 1 1 1'])
     result = convert_exdark(str(raw), str(tmp_path / 'out'))
-    skipped = {n: r for _, n, r in result['report'].skipped}
+    skipped = {n: r for _, n, r in result.report.skipped}
     assert 'duplicate image' in skipped[5]
     assert 'Class value 13 out of range' in skipped[6]
     assert 'expected 5 columns' in skipped[7]
@@ -202,10 +203,15 @@ def test_random_80_20_split_per_class_with_file_lists(tmp_path, capsys):
     assert [i['file_name'] for i in coco['images']] == test
     again = convert_exdark(str(raw), str(tmp_path / 'again'),
                            split='random-80-20', seed=3)
-    assert [i['file_name'] for i in again['splits']['test']] == test
+    assert [i['file_name'] for i in again.splits['test']] == test
+    assert isinstance(again, ConversionResult)
+    assert again.split == 'random-80-20' and again.outputs == [
+        str(tmp_path / 'again' / 'annotations' /
+            f'exdark_random8020_seed3_{s}.json') for s in ('train', 'test')
+    ]
     other = convert_exdark(str(raw), str(tmp_path / 'other'),
                            split='random-80-20', seed=4)
-    assert [i['file_name'] for i in other['splits']['test']] != test
+    assert [i['file_name'] for i in other.splits['test']] != test
 
 
 def test_misplaced_unlisted_and_orphan_files_are_reported(tmp_path):
@@ -219,22 +225,22 @@ def test_misplaced_unlisted_and_orphan_files_are_reported(tmp_path):
     lines = (raw / 'imageclasslist.txt').read_text().splitlines()
     _text(raw / 'imageclasslist.txt', lines + ['d.jpg 11 1 1 1'])
     result = convert_exdark(str(raw), str(tmp_path / 'out'))
-    counts = result['report'].counts()
+    counts = result.report.counts()
     assert counts['image_in_other_class_folder'] == 1
     assert counts['unlisted_image_ignored'] == 1
     assert counts['unused_annotation_file'] == 1
-    names = [i['file_name'] for i in result['splits']['train']]
+    names = [i['file_name'] for i in result.splits['train']]
     assert names == ['ExDark/car/b.png', 'ExDark/Bicycle/d.jpg']
-    assert not result['report'].skipped
+    assert not result.report.skipped
 
 
 def test_relative_raw_root_with_absolute_data_root(tmp_path, monkeypatch):
     _quirky_tree(tmp_path / 'raw')
     monkeypatch.chdir(tmp_path)
     result = convert_exdark('raw', 'out', data_root=str(tmp_path))
-    names = sorted(i['file_name'] for s in result['splits'].values()
+    names = sorted(i['file_name'] for s in result.splits.values()
                    for i in s)
     assert names == ['raw/ExDark/Bicycle/c.jpeg', 'raw/ExDark/People/a.JPG',
                      'raw/ExDark/car/b.png']
-    assert 'unlisted_image_ignored' not in result['report'].counts()
-    assert 'unused_annotation_file' not in result['report'].counts()
+    assert 'unlisted_image_ignored' not in result.report.counts()
+    assert 'unused_annotation_file' not in result.report.counts()

@@ -35,7 +35,7 @@ def _boxes(ann_file):
 def test_day_twins_have_the_night_boxes(paired, tmp_path):
     night = convert_exdark(str(paired), str(tmp_path / 'night'))
     day = convert_exdark(str(paired / 'day'), str(tmp_path / 'day'))
-    assert not night['report'].skipped and not day['report'].skipped
+    assert not night.report.skipped and not day.report.skipped
     for split in ('train', 'val', 'test'):
         name = f'annotations/exdark_{split}.json'
         night_boxes = _boxes(tmp_path / 'night' / name)

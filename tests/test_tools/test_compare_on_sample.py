@@ -1,8 +1,14 @@
+"""tools/analysis_tools/compare_on_sample.py end to end, and the parts of
+lowlight.analysis.comparison it is made of."""
 import json
+import os
 import os.path as osp
+
 import pytest
 from tiny_loader_options import tiny_loader_options
 from tool_loader import load_tool
+
+from lowlight.analysis.comparison import data, runs, variants
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 compare = load_tool('analysis_tools/compare_on_sample')
@@ -24,7 +30,7 @@ def plain_pretrained(tmp_path_factory):
     init_default_scope('mmdet')
     torch.manual_seed(0)
     model = MODELS.build(
-        Config.fromfile(osp.join(REPO, compare.VARIANTS['plain'][1])).model)
+        Config.fromfile(osp.join(REPO, variants.VARIANTS['plain'][1])).model)
     path = tmp_path_factory.mktemp('pretrained') / 'plain.pth'
     torch.save(dict(state_dict=model.state_dict()), path)
     return str(path)
@@ -102,54 +108,13 @@ def test_end_to_end_and_resume(tiny_night_sample, plain_pretrained, tmp_path,
     assert osp.getmtime(work_dir / 't2' / 'seed3' / 'train.log') == mtime
 
 
-def test_summary_statistics():
-
-    def run(seed, overall, low):
-        return dict(
-            seed=seed,
-            metrics={
-                'voc/mAP': overall,
-                'voc/AP50_light_Low': low,
-                'voc/AP50_Car': 0.9
-            })
-
-    results = {
-        't2': [run(0, 0.5, 0.2), run(1, 0.7, 0.4)],
-        'plain': [run(0, 0.4, 0.1)]
-    }
-    summary, table = compare.summarise(results, ['plain', 't2'], {
-        'plain': 'plain',
-        't2': 'T2'
-    })
-    assert summary['t2']['overall']['mean'] == pytest.approx(0.6)
-    assert summary['t2']['overall']['sd'] == pytest.approx(0.1414, abs=1e-4)
-    assert summary['plain']['overall']['sd'] is None
-    assert summary['t2']['Low']['mean'] == pytest.approx(0.3)
-    assert 'Car' not in summary['t2']  # a class, not a lighting type
-    assert '| T2 (`t2`) | 2 | 60.0 ± 14.1 | 30.0 ± 14.1 |  |  |' in table
-    assert '| plain (`plain`) | 1 | 40.0 | 10.0 |' in table
-    # decomposition scores: the mean over the seeds that have them
-    for i, corr in enumerate((0.5, 0.7)):
-        results['t2'][i]['decomposition'] = dict(
-            log_corr=corr, si_log_error=0.4, smoothness=0.1 + i,
-            true_smoothness=0.3, images=4)
-    summary, table = compare.summarise(results, ['plain', 't2'], {
-        'plain': 'plain',
-        't2': 'T2'
-    })
-    assert summary['t2']['decomposition']['log_corr'] == pytest.approx(0.6)
-    assert '| T2 (`t2`) | 2 | 60.0 ± 14.1 | 30.0 ± 14.1 | +0.60 | 0.60 |' \
-        in table
-    assert 'decomposition' not in summary['plain']
-
-
 def test_bad_arguments():
     with pytest.raises(SystemExit):
         compare.parse_args(['--variants', 'preprocess'])
     with pytest.raises(SystemExit):
         compare.parse_args(['--variant', 'nope=x.py'])
     args = compare.parse_args(['--quick'])
-    assert args.seeds == [0] and args.epochs == compare.QUICK_EPOCHS
+    assert args.seeds == [0] and args.epochs == variants.QUICK_EPOCHS
     assert args.work_dir.endswith('compare_on_sample_pretrained_quick')
     assert args.protocol == 'pretrained' and args.cfg_options == []
     args = compare.parse_args(['--protocol', 'scratch', '--cfg-options',
@@ -163,55 +128,21 @@ def test_bad_arguments():
 def test_reference_rows_in_a_dry_run(tmp_path, capsys):
     weights = tmp_path / 'pretrained.pth'
     weights.write_bytes(b'')
-    assert compare.reference_names(compare.parse_args([]).configs) == list(
-        compare.REFERENCES)
-    assert compare.reference_names({'t2': 'x'}) == []
+    assert variants.reference_names(compare.parse_args([]).configs) == list(
+        variants.REFERENCES)
+    assert variants.reference_names({'t2': 'x'}) == []
     compare.main(['--dry-run', '--seeds', '0', '--work-dir',
                   str(tmp_path / 'cmp'), '--cfg-options',
                   f'load_from={weights}'])
     out = capsys.readouterr().out
     zero = out.split('reference zero_shot seed 0\n')[1].splitlines()[0]
-    assert compare.VARIANTS['plain'][1] in zero and str(weights) in zero
+    assert variants.VARIANTS['plain'][1] in zero and str(weights) in zero
     day = out.split('reference day_upper_bound seed 0\n')[1].splitlines()[0]
     assert '<checkpoint of plain seed 0>' in day
     assert 'test_dataloader.dataset.data_root=data/night_sample/day/' in day
     assert compare.main(['--dry-run', '--protocol', 'scratch', '--work-dir',
                          str(tmp_path / 'cmp2')]) is None
     assert 'reference zero_shot' not in capsys.readouterr().out
-
-
-def test_pretrained_protocol_needs_every_variant_to_load_weights(tmp_path):
-    configs = {n: cfg for n, (_, cfg) in compare.VARIANTS.items()}
-    weights = tmp_path / 'pretrained.pth'
-    weights.write_bytes(b'')
-    compare.check_pretrained(configs, [f'load_from={weights}'])
-    for name, config in configs.items():  # every variant fine-tunes it
-        cfg = compare._merged_config(config, [f'load_from={weights}'])
-        assert cfg.load_from == str(weights), name
-    with pytest.raises(SystemExit, match='t2: load_from .*missing.pth not '
-                       'found.*--protocol scratch'):
-        compare.check_pretrained(configs,
-                                 [f'load_from={tmp_path / "missing.pth"}'])
-    with pytest.raises(SystemExit, match='plain .* has no load_from'):
-        compare.check_pretrained(configs, ['load_from=None'])
-
-
-def test_schedule_options_shorten_the_whole_schedule():
-    from mmengine.config import Config
-    config = compare.VARIANTS['t2'][1]
-    options = compare.schedule_options(config, 3)
-    assert options == [
-        'train_cfg.max_epochs=3', 'train_cfg.val_interval=3',
-        'param_scheduler.1.end=3'
-    ]  # the iteration-based warm-up (param_scheduler.0) is left alone
-    cfg = Config.fromfile(osp.join(REPO, config))
-    cfg.merge_from_dict({
-        key: int(value)
-        for key, value in (option.split('=') for option in options)
-    })
-    assert cfg.train_cfg.max_epochs == 3 and cfg.train_cfg.val_interval == 3
-    assert cfg.param_scheduler[1].end == 3
-    assert cfg.param_scheduler[0].end == 50
 
 
 def test_parallel_runs_respect_dependencies_and_go_on_after_failures(
@@ -247,7 +178,7 @@ def test_parallel_runs_respect_dependencies_and_go_on_after_failures(
             checkpoint='train/epoch_1.pth',
             metrics={'voc/mAP': 0.1 * (seed + 1)})
 
-    monkeypatch.setattr(compare, 'run_one', fake_run_one)
+    monkeypatch.setattr(runs, 'run_one', fake_run_one)
     monkeypatch.delenv('OMP_NUM_THREADS', raising=False)
     argv = [
         '--variants', 'plain', 't2', 'preprocess', '--seeds', '0', '1',
@@ -260,7 +191,7 @@ def test_parallel_runs_respect_dependencies_and_go_on_after_failures(
     assert max(e[3] for e in starts) <= 2
     assert {e[4]['OMP_NUM_THREADS']
             for e in starts
-            } == {str(max(1, (compare.os.cpu_count() or 1) // 2))}
+            } == {str(max(1, (os.cpu_count() or 1) // 2))}
 
     def index(kind, name, seed):
         return next(i for i, e in enumerate(events)
@@ -282,28 +213,28 @@ def test_parallel_runs_respect_dependencies_and_go_on_after_failures(
 
 def test_prepare_data_generates_a_missing_sample_and_names_other_files(
         tmp_path, monkeypatch, capsys):
-    config = compare.VARIANTS['t2'][1]
+    config = variants.VARIANTS['t2'][1]
     sample = tmp_path / 'sample'
     options = tiny_loader_options(str(sample) + '/', 64)
     expected = [
         str(sample / 'annotations' / f'exdark_{split}.json')
         for split in ('train', 'val', 'test')
     ]
-    assert compare.annotation_files(config, options) == expected
+    assert data.annotation_files(config, options) == expected
 
     # files outside the sample root are reported, not generated
     elsewhere = tmp_path / 'elsewhere'
     with pytest.raises(FileNotFoundError) as error:
-        compare.prepare_data([config], options, sample_root=str(elsewhere))
+        data.prepare_data([config], options, sample_root=str(elsewhere))
     assert expected[0] in str(error.value) and config in str(error.value)
     assert not elsewhere.exists() and not sample.exists()
 
     # the night sample's own files are generated and converted (a tiny one)
-    real = compare.generate_night_sample
+    real = data.generate_night_sample
     monkeypatch.setattr(
-        compare, 'generate_night_sample', lambda root, workers: real(
+        data, 'generate_night_sample', lambda root, workers: real(
             root, num_train=4, num_val=2, num_test=2, size=96))
-    compare.prepare_data([config], options, sample_root=str(sample))
+    data.prepare_data([config], options, sample_root=str(sample))
     assert 'generating the embedded night sample' in capsys.readouterr().out
     assert all(osp.isfile(path) for path in expected)
     with open(expected[0]) as f:

@@ -75,13 +75,13 @@ def test_plan_of_the_default_sample():
 
 def test_converts_cleanly_and_is_learnable_not_trivial(sample, tmp_path):
     result = convert_exdark(str(sample), str(tmp_path))
-    assert not result['report'].skipped
-    counts = result['report'].counts()
+    assert not result.report.skipped
+    counts = result.report.counts()
     assert counts['class_name_case'] > 0 and counts['name_case'] > 0
-    records = [r for s in result['splits'].values() for r in s]
+    records = [r for s in result.splits.values() for r in s]
     assert len(records) == 70
     sizes, brightness = [], defaultdict(list)
-    builder = result['builder']
+    builder = result.builder
     for rec in records:
         for _, (x1, y1, x2, y2) in builder.boxes[rec['id']]:
             sizes.append(np.sqrt((x2 - x1) * (y2 - y1)))

@@ -5,9 +5,11 @@ from .darkface import format_summary as format_darkface_summary
 from .exdark import convert_exdark
 from .exdark import format_summary as format_exdark_summary
 from .report import BadInputError, ConversionError, ConversionReport
+from .result import ConversionResult, write_splits
 
 __all__ = [
     'BadInputError', 'ConversionError', 'ConversionReport',
-    'convert_darkface', 'convert_exdark', 'converter_parser',
-    'format_darkface_summary', 'format_exdark_summary', 'run_conversion'
+    'ConversionResult', 'convert_darkface', 'convert_exdark',
+    'converter_parser', 'format_darkface_summary', 'format_exdark_summary',
+    'run_conversion', 'write_splits'
 ]

@@ -2,9 +2,10 @@
 import argparse
 import sys
 import time
-from typing import Callable, Dict
+from typing import Callable
 
 from .report import ConversionError
+from .result import ConversionResult
 
 
 def converter_parser(description: str,
@@ -24,8 +25,9 @@ def converter_parser(description: str,
     return parser
 
 
-def run_conversion(convert: Callable[..., Dict],
-                   summarize: Callable[[Dict], str], skip_bad: bool,
+def run_conversion(convert: Callable[..., ConversionResult],
+                   summarize: Callable[[ConversionResult], str],
+                   skip_bad: bool,
                    **kwargs) -> int:
     """Run a converter, print its summary and choose the exit status.
 
@@ -48,8 +50,8 @@ def run_conversion(convert: Callable[..., Dict],
         return 2
     print(summarize(result))
     print(f'converted in {time.perf_counter() - start:.1f} s')
-    if result['report'].skipped and not skip_bad:
-        print(f'error: {len(result["report"].skipped)} file(s) skipped '
+    if result.report.skipped and not skip_bad:
+        print(f'error: {len(result.report.skipped)} file(s) skipped '
               'because of bad input (see above); pass --skip-bad to accept',
               file=sys.stderr)
         return 1

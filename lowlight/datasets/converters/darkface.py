@@ -6,15 +6,15 @@ split (5500/500 on the 6000 labelled images).
 """
 import math
 import os.path as osp
-from typing import Dict, List, Optional
+from typing import List, Optional
 
 import numpy as np
 
 from ...apis.video.sources import is_image_file
 from .coco import (CaseInsensitiveDir, CocoBuilder, clip_box, image_size,
-                   read_text_lines, relative_file_name, resolve_inside,
-                   write_file_list)
+                   read_text_lines, relative_file_name, resolve_inside)
 from .report import BadInputError, ConversionError, ConversionReport
+from .result import ConversionResult, write_splits
 
 DARKFACE_CLASSES = ('face', )
 #: what a correct conversion of the 6000 labelled images gives
@@ -76,7 +76,7 @@ def convert_darkface(raw_root: str,
                      seed: int = 0,
                      img_dir: Optional[str] = None,
                      label_dir: Optional[str] = None,
-                     data_root: Optional[str] = None) -> Dict:
+                     data_root: Optional[str] = None) -> ConversionResult:
     """Convert DARK FACE and write ``annotations/darkface_{train,val}.json``.
 
     Images are sorted by name, shuffled with ``seed`` and the first
@@ -96,8 +96,8 @@ def convert_darkface(raw_root: str,
             Defaults to ``raw_root``.
 
     Returns:
-        dict: ``splits``, ``builder``, ``report``, ``report_path`` and
-        ``outputs``, as :func:`convert_exdark` returns.
+        ConversionResult: The splits, builder, report and files written
+        (:func:`~.result.write_splits`).
 
     Raises:
         ConversionError: If a folder is missing or there are not more
@@ -152,25 +152,15 @@ def convert_darkface(raw_root: str,
         'train': [r for r in records if r['id'] not in val_ids],
         'val': [r for r in records if r['id'] in val_ids]
     }
-    ann_root = osp.join(out_dir, 'annotations')
-    outputs = []
-    for split, split_records in splits.items():
-        path = osp.join(ann_root, f'darkface_{split}.json')
-        builder.write(path, split_records)
-        write_file_list(osp.join(ann_root, f'darkface_{split}.txt'),
-                        split_records)
-        outputs.append(path)
-    report_path = osp.join(ann_root, 'darkface_report.txt')
-    report.write(report_path, f'DARK FACE conversion of {raw_root} '
-                 f'(seed {seed}, {num_val} val images)')
-    return dict(splits=splits, builder=builder, report=report,
-                report_path=report_path, outputs=outputs)
+    return write_splits(out_dir, 'darkface', splits, builder, report,
+                        f'DARK FACE conversion of {raw_root} (seed {seed}, '
+                        f'{num_val} val images)')
 
 
-def format_summary(result: Dict) -> str:
+def format_summary(result: ConversionResult) -> str:
     """Terminal summary: images and faces per split, the check against the
     usual 5500/500 split, anomalies and skipped files."""
-    splits, builder = result['splits'], result['builder']
+    splits, builder = result.splits, result.builder
     lines = ['split      images   faces']
     for name, records in splits.items():
         lines.append(f'{name:<8}{len(records):>9}'
@@ -181,7 +171,7 @@ def format_summary(result: Dict) -> str:
         '', 'conversion check (the 6000 labelled DARK FACE images):',
         f'  images train/val: expected 5500/500, got {got[0]}/{got[1]} -> '
         f'{verdict}', '',
-        result['report'].summary(result['report_path']),
-        'written: ' + ', '.join(map(osp.relpath, result['outputs']))
+        result.report.summary(result.report_path),
+        'written: ' + ', '.join(map(osp.relpath, result.outputs))
     ]
     return '\n'.join(lines)

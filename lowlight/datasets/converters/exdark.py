@@ -13,9 +13,9 @@ import numpy as np
 from ...apis.video.sources import is_image_file
 from ..exdark import EXDARK_CLASSES, EXDARK_IN_OUT, EXDARK_LIGHTS
 from .coco import (CaseInsensitiveDir, CocoBuilder, clip_box, image_size,
-                   read_text_lines, relative_file_name, resolve_inside,
-                   write_file_list)
+                   read_text_lines, relative_file_name, resolve_inside)
 from .report import BadInputError, ConversionError, ConversionReport
+from .result import ConversionResult, write_splits
 
 BBGT_HEADER = '% bbGt version=3'
 LIST_HEADER = ['Name', 'Class', 'Light', 'In/Out', 'Train/Val/Test']
@@ -348,7 +348,7 @@ def convert_exdark(raw_root: str,
                    img_dir: Optional[str] = None,
                    ann_dir: Optional[str] = None,
                    class_list: Optional[str] = None,
-                   data_root: Optional[str] = None) -> Dict:
+                   data_root: Optional[str] = None) -> ConversionResult:
     """Convert and write ``OUT_DIR/annotations/<prefix>_<split>.json``.
 
     ``<prefix>`` is ``exdark`` for the official split and
@@ -365,28 +365,18 @@ def convert_exdark(raw_root: str,
             :class:`ExDarkConverter`.
 
     Returns:
-        dict: ``splits`` (name -> image records), ``builder``,
-        ``report``, ``report_path``, ``outputs`` (written json paths) and
-        ``split``.
+        ConversionResult: The splits, builder, report and files written
+        (:func:`~.result.write_splits`), with ``split``.
     """
     converter = ExDarkConverter(raw_root, img_dir, ann_dir, class_list,
                                 data_root)
     splits = split_records(converter.convert(), split, seed)
     prefix = 'exdark' if split == 'official' else \
         f'exdark_random8020_seed{seed}'
-    ann_root = osp.join(out_dir, 'annotations')
-    outputs = []
-    for name, records in splits.items():
-        path = osp.join(ann_root, f'{prefix}_{name}.json')
-        converter.builder.write(path, records)
-        write_file_list(osp.join(ann_root, f'{prefix}_{name}.txt'), records)
-        outputs.append(path)
-    report_path = osp.join(ann_root, f'{prefix}_report.txt')
-    converter.report.write(
-        report_path, f'ExDark conversion of {raw_root} ({split} split)')
-    return dict(splits=splits, builder=converter.builder,
-                report=converter.report, report_path=report_path,
-                outputs=outputs, split=split)
+    return write_splits(out_dir, prefix, splits, converter.builder,
+                        converter.report,
+                        f'ExDark conversion of {raw_root} ({split} split)',
+                        split=split)
 
 
 def _check(label: str, expected, got) -> str:
@@ -395,10 +385,10 @@ def _check(label: str, expected, got) -> str:
             f'got {"/".join(map(str, got))} -> {verdict}')
 
 
-def format_summary(result: Dict) -> str:
+def format_summary(result: ConversionResult) -> str:
     """Terminal summary: per split and class box counts, images per
     lighting type, the conversion check, anomalies and skipped files."""
-    splits, builder = result['splits'], result['builder']
+    splits, builder = result.splits, result.builder
     names = list(splits)
     width = max(10, *(len(c) for c in EXDARK_LIGHTS.values())) + 2
     head = 'boxes'.ljust(width) + ''.join(n.rjust(8) for n in names)
@@ -418,7 +408,7 @@ def format_summary(result: Dict) -> str:
     lines.append('all'.ljust(width) +
                  ''.join(str(len(splits[n])).rjust(8) for n in names))
     got_images = [len(splits[n]) for n in names]
-    if result['split'] == 'official':
+    if result.split == 'official':
         lines += [
             '', 'conversion check (only the full official ExDark download '
             'matches):',
@@ -433,6 +423,6 @@ def format_summary(result: Dict) -> str:
             _check('images train/test', RANDOM_8020_IMAGES.values(),
                    got_images)
         ]
-    lines += ['', result['report'].summary(result['report_path'])]
-    lines += ['written: ' + ', '.join(map(osp.relpath, result['outputs']))]
+    lines += ['', result.report.summary(result.report_path)]
+    lines += ['written: ' + ', '.join(map(osp.relpath, result.outputs))]
     return '\n'.join(lines)

@@ -25,6 +25,12 @@ from mmcv.transforms import BaseTransform
 from mmdet.registry import TRANSFORMS
 
 
+def keyed_rng(seed: int, key: str) -> np.random.Generator:
+    """A generator determined by ``seed`` and a string ``key`` (an image's
+    path): the same pair always draws the same numbers."""
+    return np.random.default_rng([seed, zlib.crc32(key.encode())])
+
+
 def sample_low_light_params(rng: np.random.Generator,
                             exposure_range: Tuple[float, float],
                             gamma_range: Tuple[float, float],
@@ -194,7 +200,7 @@ class LowLightSynthesis(BaseTransform):
         if self.seed is None:
             return np.random.default_rng(np.random.randint(2**31))
         key = str(results.get('img_path', results.get('img_id', '')))
-        return np.random.default_rng([self.seed, zlib.crc32(key.encode())])
+        return keyed_rng(self.seed, key)
 
     def transform(self, results: dict) -> dict:
         """Darken ``results['img']`` and record the parameters.
