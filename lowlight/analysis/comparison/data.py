@@ -29,7 +29,8 @@ def prepare_data(configs: Sequence[str],
                  sample_root: str = NIGHT_SAMPLE_ROOT) -> None:
     """Make sure every annotation file the runs read exists: generate and
     convert the embedded night sample in ``sample_root`` when its files are
-    the missing ones (as ``tools/run_main_job.sh`` does), so that a fresh
+    the missing ones (night images and their day twins, as
+    ``tools/run_main_job.sh`` does), so that a fresh
     clone needs no other step.
 
     Raises:
@@ -47,6 +48,8 @@ def prepare_data(configs: Sequence[str],
               f'sample in {sample_root} and converting it')
         generate_night_sample(sample_root, workers=os.cpu_count() or 1)
         convert_exdark(sample_root, sample_root)
+        day_twins = osp.join(sample_root, 'day')  # day_upper_bound reads it
+        convert_exdark(day_twins, day_twins)
         absent = [(config, path) for config, path in absent
                   if not osp.isfile(path)]
     if absent:
