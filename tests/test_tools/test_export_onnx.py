@@ -1,6 +1,7 @@
 """tools/deployment/export_onnx.py: the exported T2 and plain detectors run
 by ONNX Runtime give PyTorch's raw outputs and detections, in tools/test.py
 and in a fresh process; bad files and unexportable models are refused."""
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -81,7 +82,7 @@ def test_metadata_records_config_checkpoint_shape_opset(exported):
     assert props['lowlight.opset'] == '18'
     assert props['lowlight.num_classes'] == '12'
     assert props['lowlight.output_groups'] == '[3]'  # YOLOv3: 3 maps
-    assert not [f for f in osp.os.listdir(osp.dirname(out))
+    assert not [f for f in os.listdir(osp.dirname(out))
                 if f.startswith('.')]  # no temporary file left
 
 
@@ -235,5 +236,5 @@ def test_unexportable_op_is_named_and_no_file_written(tmp_path):
     with pytest.raises(SystemExit, match=r'layer3\.0\.conv2 .*mmcv\.ops'):
         load_tool('deployment/export_onnx').main(
             [config, checkpoint, '--out', str(out), '--shape', *SHAPE])
-    assert not out.exists() and list(tmp_path.iterdir())
+    assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith('.')]
