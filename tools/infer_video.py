@@ -12,10 +12,8 @@ code is 1 when any input failed, 2 on bad arguments (a checkpoint that
 is refused, damaged or missing included), 130 when interrupted.
 """
 import argparse
-import os
 import sys
 
-import torch
 from mmengine.config import DictAction
 from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress,
@@ -127,30 +125,10 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    device = args.device
-    if device is None:
-        device = f"cuda:{os.environ.get('LOCAL_RANK', '0')}" \
-            if torch.cuda.is_available() else 'cpu'
-    progress = None if args.no_progress else RichProgress()
+    options = vars(parse_args(argv))
+    progress = None if options.pop('no_progress') else RichProgress()
     try:
-        summary = infer_videos(
-            args.config,
-            args.checkpoint,
-            args.inputs,
-            args.out_dir,
-            device=device,
-            batch_size=args.batch_size,
-            score_thr=args.score_thr,
-            cfg_options=args.cfg_options,
-            save_video=args.save_video,
-            show_decomposition=args.show_decomposition,
-            stride=args.stride,
-            max_frames=args.max_frames,
-            fps=args.fps,
-            overwrite=args.overwrite,
-            shard=args.shard,
-            progress=progress or False)
+        summary = infer_videos(**options, progress=progress or False)
     except (CheckpointLoadError, FileNotFoundError, ValueError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 2

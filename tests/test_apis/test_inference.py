@@ -1,7 +1,5 @@
 """init_low_light_detector: mmdet's init_detector, loading weights-only."""
-import builtins
 import os.path as osp
-import pickle
 
 import pytest
 import torch
@@ -9,32 +7,12 @@ from mmengine.config import Config
 
 from lowlight.apis import init_low_light_detector
 from lowlight.engine import CheckpointLoadError
-from _video_fixtures import CLASSES, make_detector
+from lowlight.testing import TINY_CLASSES as CLASSES
+from lowlight.testing import make_detector, write_crafted_checkpoint
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SAMPLE = osp.join(REPO, 'configs', 't2',
                   't2_yolov3_mobilenetv2_1xb8-256-8e_night-sample.py')
-
-
-class CreatesFile:
-    """Unpickling this calls open(path, 'w'): a visible side effect."""
-
-    def __init__(self, path):
-        self.path = str(path)
-
-    def __reduce__(self):
-        return builtins.open, (self.path, 'w')
-
-
-def write_crafted_checkpoint(path, marker, writer='torch.save'):
-    """A checkpoint whose unpickling would create ``marker``."""
-    payload = dict(state_dict={}, meta=CreatesFile(marker))
-    if writer == 'torch.save':
-        torch.save(payload, path)
-    else:
-        with open(path, 'wb') as f:
-            pickle.dump(payload, f)
-    return str(path)
 
 
 def test_same_model_as_mmdet_init_detector(tmp_path):

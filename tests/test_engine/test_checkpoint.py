@@ -1,5 +1,4 @@
 """Weights-only checkpoints: conversion, safe loading, refused files."""
-import builtins
 import pickle
 from collections import Counter, OrderedDict, namedtuple
 
@@ -10,6 +9,7 @@ from mmengine.logging import HistoryBuffer
 
 from lowlight.engine import (CheckpointLoadError, load_checkpoint_safely,
                              restore_history_buffers, to_weights_only)
+from lowlight.testing import CreatesFile, write_crafted_checkpoint
 
 Point = namedtuple('Point', 'x y')
 
@@ -80,29 +80,14 @@ def test_unconvertible_value_outside_runtime_info_names_its_place():
         to_weights_only(dict(meta=dict(bad=object())))
 
 
-class _CreatesFile:
-    """Unpickling this calls open(path, 'w'): a visible side effect."""
-
-    def __init__(self, path):
-        self.path = str(path)
-
-    def __reduce__(self):
-        return builtins.open, (self.path, 'w')
-
-
 @pytest.mark.parametrize('writer', ['torch.save', 'pickle.dump'])
 def test_crafted_pickle_is_refused_and_never_runs(tmp_path, writer):
     marker = tmp_path / 'pwned.txt'
     path = tmp_path / 'evil.pth'
-    payload = dict(state_dict={}, meta=_CreatesFile(marker))
-    if writer == 'torch.save':
-        torch.save(payload, path)
-    else:
-        with open(path, 'wb') as f:
-            pickle.dump(payload, f)
+    write_crafted_checkpoint(path, marker, writer)
     # The payload is live: a full unpickle would create the marker.
     proof = tmp_path / 'proof.txt'
-    pickle.loads(pickle.dumps(_CreatesFile(proof))).close()
+    pickle.loads(pickle.dumps(CreatesFile(proof))).close()
     assert proof.exists()
 
     with pytest.raises(CheckpointLoadError) as error:

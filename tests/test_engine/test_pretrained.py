@@ -14,7 +14,7 @@ from lowlight.engine.pretrained import (PretrainedMismatchError,
                                         load_pretrained,
                                         t2_addition_prefixes)
 from lowlight.engine.publish import publish_checkpoint, sha256_of
-from tests.tiny_yolov3 import tiny_yolov3_model
+from lowlight.testing import tiny_yolov3_model
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,8 @@ import os.path as osp
 import cv2
 import numpy as np
 from mmengine.config import Config
-from tiny_yolov3 import tiny_yolov3_model
+
+from lowlight.testing import tiny_yolov3_model
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CLASSES = ('box', 'disc')

@@ -5,17 +5,17 @@ must leave the marker absent, fail, and end with one message that names the
 file, what it references and the safe way out, never with a traceback or
 torch's advice to load with ``weights_only=False``.
 """
-import builtins
 import os.path as osp
-import runpy
 import subprocess
 import sys
 
 import cv2
 import numpy as np
 import pytest
-import torch
 from tiny_loader_options import tiny_loader_options
+from tool_loader import load_tool
+
+from lowlight.testing import write_crafted_checkpoint
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SAMPLE = osp.join(REPO, 'configs', 't2',
@@ -23,27 +23,16 @@ SAMPLE = osp.join(REPO, 'configs', 't2',
 TOOLS = osp.join(REPO, 'tools')
 
 
-class CreatesFile:
-    """Unpickling this calls open(path, 'w'): a visible side effect."""
-
-    def __init__(self, path):
-        self.path = str(path)
-
-    def __reduce__(self):
-        return builtins.open, (self.path, 'w')
-
-
 @pytest.fixture
 def crafted(tmp_path):
     """A crafted checkpoint, the marker it would create, and an image."""
     marker = tmp_path / 'pwned'
-    evil = tmp_path / 'evil.pth'
-    torch.save(dict(state_dict={}, meta=CreatesFile(marker)), evil)
+    evil = write_crafted_checkpoint(tmp_path / 'evil.pth', marker)
     frames = tmp_path / 'frames'
     frames.mkdir()
     image = str(frames / '000.png')
     cv2.imwrite(image, np.full((48, 64, 3), 40, np.uint8))
-    return str(evil), marker, image
+    return evil, marker, image
 
 
 def tool_args(name, evil, image, data_root, tmp_path):
@@ -94,7 +83,7 @@ def assert_one_safe_message(message, evil):
 def test_tool_refuses_crafted_checkpoint(name, crafted, tiny_night_sample,
                                          tmp_path, capsys):
     evil, marker, image = crafted
-    main = runpy.run_path(osp.join(TOOLS, name.split()[0]))['main']
+    main = load_tool(name.split()[0][:-len('.py')]).main
     argv = tool_args(name, evil, image, tiny_night_sample, tmp_path)
     try:
         code = main(argv)

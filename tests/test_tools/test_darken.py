@@ -4,7 +4,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from _video_fixtures import read_frames
+from lowlight.testing import read_frames
 from tool_loader import load_tool
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,15 +1,15 @@
 """tools/infer_video.py end to end: exit codes, and resume after SIGKILL."""
 import json
 import os
-import runpy
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from tool_loader import load_tool
 
-from _video_fixtures import make_detector, make_video, read_jsonl
+from lowlight.testing import make_detector, make_video, read_jsonl
 
 REPO = Path(__file__).parents[2]
 TOOL = REPO / 'tools' / 'infer_video.py'
@@ -79,7 +79,7 @@ def test_cli_exit_code_and_manifest(detector, tmp_path):
 
 
 def test_cli_bad_arguments_exit_code_2(detector, tmp_path, capsys):
-    main = runpy.run_path(str(TOOL))['main']
+    main = load_tool('infer_video').main
     out = str(tmp_path / 'out')
     assert main([*detector, str(tmp_path / 'missing'), '--out-dir', out]) == 2
     assert 'input not found' in capsys.readouterr().err

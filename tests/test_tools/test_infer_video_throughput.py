@@ -1,18 +1,15 @@
 """tools/analysis_tools/video_throughput.py on a tiny model and clip."""
 import json
-import runpy
-from pathlib import Path
 
-from _video_fixtures import frame_count, make_detector
+from tool_loader import load_tool
 
-TOOL = Path(__file__).parents[2] / 'tools' / 'analysis_tools' / \
-    'video_throughput.py'
+from lowlight.testing import frame_count, make_detector
 
 
 def test_video_throughput_measures_all_modes(tmp_path, capsys):
     config, checkpoint = make_detector(tmp_path)
     video = tmp_path / 'clip.mp4'
-    main = runpy.run_path(str(TOOL))['main']
+    main = load_tool('analysis_tools/video_throughput').main
     assert main([
         config, checkpoint, '--video',
         str(video), '--generate', '--size', '96', '64', '--seconds', '0.8',

@@ -13,21 +13,12 @@ from mmdet.registry import MODELS
 
 from lowlight.datasets.converters import convert_exdark
 from lowlight.datasets.night_sample import generate_night_sample
+from lowlight.testing import write_crafted_checkpoint
 from tool_loader import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SAMPLE = osp.join(REPO, 'configs', 't2',
                   't2_yolov3_mobilenetv2_1xb8-256-8e_night-sample.py')
-
-
-class CreatesFile:
-    """Unpickling this calls open(path, 'w'): a visible side effect."""
-
-    def __init__(self, path):
-        self.path = str(path)
-
-    def __reduce__(self):
-        return open, (self.path, 'w')
 
 
 @pytest.fixture(scope='module')
@@ -83,12 +74,11 @@ def test_test_tool_refuses_crafted_checkpoint(sample_and_checkpoint,
                                               tmp_path):
     data_root, _ = sample_and_checkpoint
     marker = tmp_path / 'pwned'
-    evil = tmp_path / 'evil.pth'
-    with open(evil, 'wb') as f:
-        pickle.dump(dict(state_dict=CreatesFile(marker)), f)
+    evil = write_crafted_checkpoint(
+        tmp_path / 'evil.pth', marker, 'pickle.dump', key='state_dict')
     with pytest.raises(SystemExit, match='evil.pth'):
         load_tool('test').main(
-            [SAMPLE, str(evil), '--work-dir',
+            [SAMPLE, evil, '--work-dir',
              str(tmp_path)] + options(data_root))
     assert not marker.exists()
 

@@ -8,7 +8,7 @@ callback), ``run`` (options, planning, resume, the stages) and
 ``inferencer`` (:class:`VideoInferencer`, :func:`infer_videos`).
 """
 from .detector import FrameDetector
-from .inferencer import VideoInferencer, infer_videos
+from .inferencer import VideoInferencer, default_device, infer_videos
 from .inputs import VideoInput, collect_inputs, parse_shard, select_shard
 from .manifest import RunManifest, read_status
 from .outputs import FrameResult, VideoOutputs
@@ -24,7 +24,7 @@ __all__ = [
     'IMAGE_EXTENSIONS', 'ImageSequenceSource', 'PipelineError',
     'ProgressCallback', 'RunManifest', 'RunOptions', 'RunProgress',
     'TextProgress', 'VIDEO_EXTENSIONS', 'VideoFileSource', 'VideoInferencer',
-    'VideoInput', 'VideoOutputs', 'VideoRun', 'collect_inputs', 'infer_videos',
-    'is_image_file', 'is_video_file', 'open_source', 'parse_shard',
-    'read_status', 'select_shard', 'to_bgr'
+    'VideoInput', 'VideoOutputs', 'VideoRun', 'collect_inputs',
+    'default_device', 'infer_videos', 'is_image_file', 'is_video_file',
+    'open_source', 'parse_shard', 'read_status', 'select_shard', 'to_bgr'
 ]

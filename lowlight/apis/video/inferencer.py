@@ -1,8 +1,10 @@
 """Batch inference of an mmdet detector over videos and image sequences:
 the model built from a checkpoint, then one :class:`VideoRun` per call."""
+import os
 from pathlib import Path
 from typing import Dict, Optional, Sequence, Tuple, Union
 
+import torch
 from mmengine.config import Config
 
 from ..inference import init_low_light_detector
@@ -113,11 +115,19 @@ class VideoInferencer(FrameDetector):
                         self.queue_size, progress or None).run(list(inputs))
 
 
+def default_device() -> str:
+    """``cuda:LOCAL_RANK`` (``cuda:0`` outside torchrun) when CUDA is
+    available, else ``cpu``."""
+    if torch.cuda.is_available():
+        return f"cuda:{os.environ.get('LOCAL_RANK', '0')}"
+    return 'cpu'
+
+
 def infer_videos(config: Union[str, Path, Config],
                  checkpoint: Optional[str],
                  inputs: Sequence[str],
                  out_dir: Union[str, Path],
-                 device: str = 'cpu',
+                 device: Optional[str] = 'cpu',
                  batch_size: int = 1,
                  score_thr: float = 0.3,
                  cfg_options: Optional[Dict] = None,
@@ -127,7 +137,8 @@ def infer_videos(config: Union[str, Path, Config],
 
     ``run_kwargs`` are the keyword arguments of :meth:`VideoInferencer.run`
     (``save_video``, ``show_decomposition``, ``stride``, ``max_frames``,
-    ``fps``, ``overwrite``, ``shard``, ``progress``).
+    ``fps``, ``overwrite``, ``shard``, ``progress``). ``device=None`` is
+    :func:`default_device`.
 
     Returns:
         dict: See :meth:`VideoInferencer.run`.
@@ -135,7 +146,7 @@ def infer_videos(config: Union[str, Path, Config],
     inferencer = VideoInferencer(
         config,
         checkpoint,
-        device=device,
+        device=device or default_device(),
         batch_size=batch_size,
         score_thr=score_thr,
         cfg_options=cfg_options,

@@ -4,11 +4,12 @@ from collections import namedtuple
 import cv2
 import numpy as np
 import pytest
-from _video_fixtures import (CLASSES, frame_count, make_detector, make_video,
-                             manifest_statuses, read_frames, read_jsonl,
-                             video_frames, write_images)
 
 from lowlight.apis import VideoInferencer, read_status
+from lowlight.testing import TINY_CLASSES as CLASSES
+from lowlight.testing import (frame_count, make_detector, make_video,
+                              manifest_statuses, read_frames, read_jsonl,
+                              video_frames, write_images)
 
 
 @pytest.fixture(scope='module')

@@ -3,9 +3,9 @@ import os
 import cv2
 import numpy as np
 import pytest
-from _video_fixtures import make_video, video_frames, write_images
 
 from lowlight.apis import (FrameReadError, VideoInput, open_source, to_bgr)
+from lowlight.testing import make_video, video_frames, write_images
 
 
 def _video_input(path):

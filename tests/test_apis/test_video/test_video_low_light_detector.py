@@ -3,10 +3,10 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from _video_fixtures import (make_video, read_frames, read_jsonl,
-                             tiny_detector_config)
 
 from lowlight.apis import VideoInferencer
+from lowlight.testing import (make_video, read_frames, read_jsonl,
+                              tiny_detector_config)
 
 
 def _low_light_config(tmp_path, mode):
