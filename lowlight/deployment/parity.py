@@ -1,7 +1,7 @@
 """Do two backends give the same detector? Raw outputs and detections of a
 PyTorch model and of its exported file, compared on the same batches."""
 from dataclasses import asdict, dataclass
-from typing import Dict, Iterable
+from typing import Dict, Iterable, List, Sequence
 
 import torch
 from mmdet.structures.bbox import bbox_overlaps
@@ -73,10 +73,34 @@ def match_detections(reference: InstanceData,
     return len(reference) + len(other) - 2 * matched, worst
 
 
+def size_groups(inputs: torch.Tensor, samples: Sequence,
+                divisor: int = 1) -> List[tuple]:
+    """The images of a padded batch grouped by ``img_shape``, each group
+    as its own batch padded to a multiple of ``divisor``.
+
+    Returns:
+        list[tuple]: (indices, (n, 3, H', W') inputs, their samples).
+    """
+    sizes: Dict[tuple, List[int]] = {}
+    for i, sample in enumerate(samples):
+        sizes.setdefault(tuple(sample.metainfo['img_shape'][:2]),
+                         []).append(i)
+    groups = []
+    for (h, w), indices in sizes.items():
+        padded_h, padded_w = (-(-int(v) // divisor) * divisor for v in (h, w))
+        groups.append((indices, inputs[indices, :, :padded_h, :padded_w],
+                       [samples[i] for i in indices]))
+    return groups
+
+
 def compare_backends(reference: torch.nn.Module, other: torch.nn.Module,
                      batches: Iterable[Dict],
                      iou_thr: float = 0.99) -> ParityReport:
     """Run both detectors on every data batch and collect the differences.
+
+    Raw outputs are compared per image size (each size as its own padded
+    batch, the samples' ``img_shape`` given to both backends); detections
+    on the batches as they come.
 
     Args:
         reference (nn.Module): e.g. the PyTorch detector.
@@ -89,14 +113,18 @@ def compare_backends(reference: torch.nn.Module, other: torch.nn.Module,
         ParityReport: over all images.
     """
     report = ParityReport()
+    divisor = getattr(reference.data_preprocessor, 'pad_size_divisor', 1)
     with torch.no_grad():
         for batch in batches:
             data = reference.data_preprocessor(batch, False)
             inputs, samples = data['inputs'], data['data_samples']
-            report.max_raw_diff = max(
-                report.max_raw_diff,
-                raw_difference(
-                    reference._forward(inputs), other._forward(inputs)))
+            for _, group_inputs, group_samples in size_groups(
+                    inputs, samples, divisor):
+                report.max_raw_diff = max(
+                    report.max_raw_diff,
+                    raw_difference(
+                        reference._forward(group_inputs, group_samples),
+                        other._forward(group_inputs, group_samples)))
             ref_out = reference.predict(inputs, [s.clone() for s in samples])
             other_out = other.predict(inputs, [s.clone() for s in samples])
             for a, b in zip(ref_out, other_out):

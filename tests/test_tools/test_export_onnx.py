@@ -13,6 +13,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner, set_random_seed
 from mmdet.registry import MODELS
+from mmdet.structures import DetDataSample
 
 from lowlight.apis import init_low_light_detector
 from lowlight.datasets.exdark import EXDARK_CLASSES
@@ -26,9 +27,8 @@ T2 = osp.join(REPO, 'configs', 't2',
               't2_yolov3_mobilenetv2_1xb8-256-8e_night-sample.py')
 PLAIN = osp.join(REPO, 'configs', 't2', 'ablations',
                  'plain_yolov3_mobilenetv2_1xb8-256-8e_night-sample.py')
-# the 96x72 sample images resized to fit 128x128: 128x96, a multiple of 32
-# (the data preprocessor adds no padding, so the graph sees what PyTorch
-# sees)
+# the example input of the export (height and width stay dynamic): the 96x72
+# sample images resized to fit 128x128
 SHAPE = ('96', '128')
 
 
@@ -78,7 +78,7 @@ def test_metadata_records_config_checkpoint_shape_opset(exported):
     props = _props(out)
     assert props['lowlight.config'] == T2
     assert props['lowlight.checkpoint_sha256'] == sha256_of(checkpoint)
-    assert props['lowlight.input_shape'] == '1,3,96,128'
+    assert props['lowlight.input_shape'] == '1,3,height,width'
     assert props['lowlight.opset'] == '18'
     assert props['lowlight.num_classes'] == '12'
     assert props['lowlight.output_groups'] == '[3]'  # YOLOv3: 3 maps
@@ -153,7 +153,7 @@ def test_dynamic_batch_equals_one_by_one(exported, tmp_path):
     assert load_tool('deployment/export_onnx').main(
         [PLAIN, checkpoint, '--out', out, '--shape', *SHAPE,
          '--dynamic-batch']) == 0
-    assert _props(out)['lowlight.input_shape'] == 'batch,3,96,128'
+    assert _props(out)['lowlight.input_shape'] == 'batch,3,height,width'
     model = init_low_light_detector(PLAIN, out, backend='onnxruntime')
     batch = torch.rand(3, 3, 96, 128)
     together = model._forward(batch)[0]
@@ -163,15 +163,54 @@ def test_dynamic_batch_equals_one_by_one(exported, tmp_path):
             torch.testing.assert_close(a[0], b[i], atol=1e-5, rtol=1e-5)
 
 
-def test_smaller_input_is_padded_larger_refused(exported):
+def _padded_batch(sizes, seed=0):
+    """A data batch of dark random images of the given (h, w) sizes."""
+    gen = torch.Generator().manual_seed(seed)
+    inputs, samples = [], []
+    for i, (h, w) in enumerate(sizes):
+        inputs.append(
+            torch.randint(0, 90, (3, h, w), generator=gen, dtype=torch.uint8))
+        samples.append(
+            DetDataSample(
+                metainfo=dict(
+                    img_id=i, ori_shape=(h, w), img_shape=(h, w),
+                    scale_factor=(1., 1.))))
+    return dict(inputs=inputs, data_samples=samples)
+
+
+@pytest.mark.parametrize('name,config', [('t2', T2), ('plain', PLAIN)])
+def test_padded_images_match_pytorch(exported, name, config):
+    """Images smaller than their padded batch (the enhancer of T2 sees only
+    the real area in PyTorch) give PyTorch's raw maps and detections, also
+    with two sizes in one batch; sizes other than the example's run."""
+    checkpoint, out = exported[name]
+    torch_model = init_low_light_detector(config, checkpoint)
+    ort_model = init_low_light_detector(config, out, backend='onnxruntime')
+    batches = [
+        _padded_batch([(70, 100)]),  # padded to 96x128
+        _padded_batch([(70, 100), (96, 128)], seed=1),  # both 96x128
+        _padded_batch([(50, 60)], seed=2),  # padded to 64x64
+    ]
+    report = compare_backends(torch_model, ort_model, batches)
+    assert report.images == 4 and report.detections > 0
+    assert report.max_raw_diff < 1e-4
+    assert report.unmatched == 0 and report.max_score_diff < 1e-4
+
+
+def test_mixed_padded_sizes_run_per_size(exported):
+    """A batch of images with different padded sizes is run one size at a
+    time: each image gets the detections of its size's own batch."""
     model = init_low_light_detector(
         T2, exported['t2'][1], backend='onnxruntime')
-    small = torch.rand(1, 3, 64, 128)
-    padded = torch.nn.functional.pad(small, (0, 0, 0, 32))
-    for a, b in zip(model._forward(small)[0], model._forward(padded)[0]):
-        torch.testing.assert_close(a, b)
-    with pytest.raises(ValueError, match='larger than the 96x128'):
-        model._forward(torch.rand(1, 3, 128, 128))
+    batch = model.data_preprocessor(
+        _padded_batch([(40, 60), (96, 128)]), False)
+    together = model.predict(batch['inputs'], batch['data_samples'])
+    alone = model.data_preprocessor(_padded_batch([(40, 60)]), False)
+    first = model.predict(alone['inputs'], alone['data_samples'])[0]
+    torch.testing.assert_close(together[0].pred_instances.bboxes,
+                               first.pred_instances.bboxes)
+    with pytest.raises(ValueError, match='images of 2 sizes'):
+        model._forward(batch['inputs'], batch['data_samples'])
 
 
 def test_bad_model_files_are_refused_naming_the_file(exported, tmp_path,
@@ -204,6 +243,14 @@ def test_bad_model_files_are_refused_naming_the_file(exported, tmp_path,
             backend='onnxruntime')
     with pytest.raises(ModelFileError, match='another model config'):
         init_low_light_detector(PLAIN, out, backend='onnxruntime')
+    fixed = onnx.load(out)
+    for entry in fixed.metadata_props:
+        if entry.key == 'lowlight.input_shape':
+            entry.value = '1,3,96,128'  # what an older export recorded
+    onnx.save(fixed, str(tmp_path / 'fixed.onnx'))
+    with pytest.raises(ModelFileError, match='fixed.onnx.*fixed input size'):
+        init_low_light_detector(
+            T2, str(tmp_path / 'fixed.onnx'), backend='onnxruntime')
     with pytest.raises(ModelFileError, match='CUDAExecutionProvider.*not'):
         cfg = Config.fromfile(T2)
         OnnxRuntimeDetector(
