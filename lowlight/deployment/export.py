@@ -128,8 +128,10 @@ def export_onnx(config: Union[str, Config],
         out_file (str): the ``.onnx`` file; written under a temporary name
             and renamed, so a failed export never leaves a file there.
         shape (Sequence[int]): (h, w) of the example input the export
-            traces (e.g. the test pipeline's output); the file runs any
-            size from ``MIN_SIDE`` to ``MAX_SIDE``. Defaults to (256, 256).
+            traces (e.g. the test pipeline's output), rounded up to a
+            multiple of the data preprocessor's ``pad_size_divisor``; the
+            file runs any size from ``MIN_SIDE`` to ``MAX_SIDE``. Defaults
+            to (256, 256).
         batch_size (int): batch size of the example input (the exported
             batch size unless ``dynamic_batch``). Defaults to 1.
         dynamic_batch (bool): make the batch axis dynamic. Defaults to False.
@@ -155,8 +157,13 @@ def export_onnx(config: Union[str, Config],
                           f'{MIN_SIDE} to {MAX_SIDE}')
     model = init_low_light_detector(config, checkpoint, 'cpu', cfg_options)
     _check_exportable(model)
-    wrapper = RawOutputs(
-        model, getattr(model.data_preprocessor, 'pad_size_divisor', 1)).eval()
+    divisor = getattr(model.data_preprocessor, 'pad_size_divisor', 1)
+    wrapper = RawOutputs(model, divisor).eval()
+    # traced at a multiple of the divisor: from a side that is none,
+    # torch.export (2.13) fails while it derives the padded size's
+    # constraints (AssertionError: Cannot create Dim with inconsistent
+    # min=0, max=-128); the graph still takes any size
+    height, width = (-(-v // divisor) * divisor for v in (height, width))
     example = torch.rand(batch_size, 3, height, width) * 0.3
     with torch.no_grad():
         wrapper(example)  # records output_groups
@@ -168,8 +175,9 @@ def export_onnx(config: Union[str, Config],
         axes[0] = torch.export.Dim('batch', min=1, max=1024)
     names = _output_names(wrapper.output_groups)
     meta = ExportMetadata(
-        config=str(config if isinstance(config, str) else
-                   (model.cfg.filename or '<Config object>')),
+        config=str(
+            config if isinstance(config, str) else (
+                model.cfg.filename or '<Config object>')),
         model_fingerprint=model_fingerprint(model.cfg.model),
         num_classes=len(model.dataset_meta['classes']),
         classes=tuple(model.dataset_meta['classes']),
@@ -205,8 +213,9 @@ def export_onnx(config: Union[str, Config],
 
 def _output_names(groups: Sequence[int]) -> List[str]:
     """``out<g>_<i>``: output i of the head's argument g."""
-    return [f'out{g}_{i}' for g, size in enumerate(groups)
-            for i in range(size)]
+    return [
+        f'out{g}_{i}' for g, size in enumerate(groups) for i in range(size)
+    ]
 
 
 def _first_line(error: Exception) -> str:

@@ -38,7 +38,8 @@ def _inner_detector_cfg(model_cfg: ConfigDict) -> ConfigDict:
         'type') == 'LowLightDetector' else model_cfg
 
 
-def backend_model_cfg(model_cfg: ConfigDict, model_file: str,
+def backend_model_cfg(model_cfg: ConfigDict,
+                      model_file: str,
                       num_threads: Optional[int] = None,
                       providers: Optional[Sequence[str]] = None) -> ConfigDict:
     """A ``model`` config that runs ``model_file`` in place of ``model_cfg``.
@@ -64,6 +65,30 @@ def backend_model_cfg(model_cfg: ConfigDict, model_file: str,
         data_preprocessor=copy.deepcopy(model_cfg.get('data_preprocessor')))
 
 
+def check_backend_file(backend: str, model_file: str) -> None:
+    """Refuse a model file of the other backend before anything reads it.
+
+    Args:
+        backend (str): one of :data:`BACKENDS`.
+        model_file (str): the checkpoint (``pytorch``) or the exported
+            ``.onnx`` file (``onnxruntime``).
+
+    Raises:
+        ModelFileError: naming the file and the backend that runs it.
+    """
+    is_onnx = str(model_file).lower().endswith('.onnx')
+    if backend == 'pytorch' and is_onnx:
+        raise ModelFileError(
+            f'{model_file} is an exported ONNX model, not a PyTorch '
+            "checkpoint: run it with backend 'onnxruntime' "
+            '(--backend onnxruntime)')
+    if backend == 'onnxruntime' and not is_onnx:
+        raise ModelFileError(
+            f'{model_file} is not an .onnx file: the onnxruntime backend '
+            'runs a model exported by tools/deployment/export_onnx.py; run '
+            "a checkpoint with backend 'pytorch' (--backend pytorch)")
+
+
 def _read_metadata(model_file: str) -> ExportMetadata:
     """Parse the file's lowlight metadata without building a session."""
     import onnx
@@ -78,8 +103,8 @@ def _read_metadata(model_file: str) -> ExportMetadata:
             f'{model_file} is not a readable ONNX model (truncated or '
             f'another format): {type(error).__name__}: {error}') from None
     metadata = ExportMetadata.from_props(
-        {entry.key: entry.value for entry in proto.metadata_props},
-        model_file)
+        {entry.key: entry.value
+         for entry in proto.metadata_props}, model_file)
     if metadata.input_shape[2:] != (None, None):
         raise ModelFileError(
             f'{model_file} was exported for a fixed input size '
@@ -123,8 +148,9 @@ class OnnxRuntimeDetector(BaseDetector):
         self.metadata = _read_metadata(model_file)
         self.metadata.check_config(model, model_file)
         providers = providers or ['CPUExecutionProvider']
-        missing = [p for p in providers
-                   if p not in ort.get_available_providers()]
+        missing = [
+            p for p in providers if p not in ort.get_available_providers()
+        ]
         if missing:
             raise ModelFileError(
                 f'{model_file}: execution provider(s) {missing} not '
@@ -165,16 +191,17 @@ class OnnxRuntimeDetector(BaseDetector):
             raise ValueError(f'{self.model_file} has a fixed batch of '
                              f'{fixed}, got {len(array)} images; export it '
                              'with --dynamic-batch')
-        outputs = [self.session.run(None, {self.input_name: chunk})
-                   for chunk in chunks]
+        outputs = [
+            self.session.run(None, {self.input_name: chunk})
+            for chunk in chunks
+        ]
         return [
             torch.from_numpy(np.concatenate(maps, axis=0))
             for maps in zip(*outputs)
         ]
 
-    def _run_by_size(
-            self, batch_inputs: Tensor,
-            batch_data_samples: Optional[SampleList]) -> List[tuple]:
+    def _run_by_size(self, batch_inputs: Tensor,
+                     batch_data_samples: Optional[SampleList]) -> List[tuple]:
         """Raw outputs of each group of same-sized images.
 
         Args:
@@ -192,8 +219,8 @@ class OnnxRuntimeDetector(BaseDetector):
         sizes: Dict[Tuple[int, int], List[int]] = defaultdict(list)
         for i in range(len(batch_inputs)):
             size = ((height, width) if batch_data_samples is None else tuple(
-                int(v) for v in batch_data_samples[i].metainfo['img_shape']
-                [:2]))
+                int(v)
+                for v in batch_data_samples[i].metainfo['img_shape'][:2]))
             if size[0] > height or size[1] > width:
                 raise ValueError(f'img_shape {size} exceeds the batch '
                                  f'({height}, {width})')
@@ -201,12 +228,13 @@ class OnnxRuntimeDetector(BaseDetector):
         groups = []
         for (h, w), indices in sizes.items():
             flat = self._run(batch_inputs[indices, :, :h, :w])
-            groups.append((indices,
-                           tuple(group_outputs(flat,
-                                               self.metadata.output_groups))))
+            groups.append(
+                (indices,
+                 tuple(group_outputs(flat, self.metadata.output_groups))))
         return groups
 
-    def _forward(self, batch_inputs: Tensor,
+    def _forward(self,
+                 batch_inputs: Tensor,
                  batch_data_samples: Optional[SampleList] = None) -> tuple:
         """The head's raw outputs, grouped as its ``predict_by_feat`` takes
         them (a tuple of lists of (N, C, h, w) tensors), for a batch whose
