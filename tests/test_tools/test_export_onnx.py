@@ -1,6 +1,7 @@
 """tools/deployment/export_onnx.py: the exported T2 and plain detectors run
 by ONNX Runtime give PyTorch's raw outputs and detections, in tools/test.py
 and in a fresh process; bad files and unexportable models are refused."""
+import json
 import os
 import os.path as osp
 import subprocess
@@ -63,8 +64,8 @@ def exported(tmp_path_factory):
     for name, config in (('t2', T2), ('plain', PLAIN)):
         checkpoint = _checkpoint(config, str(folder / f'{name}.pth'))
         out = str(folder / f'{name}.onnx')
-        assert tool.main([config, checkpoint, '--out', out,
-                          '--shape', *SHAPE]) == 0
+        assert tool.main([config, checkpoint, '--out', out, '--shape',
+                          *SHAPE]) == 0
         files[name] = (checkpoint, out)
     return files
 
@@ -82,8 +83,8 @@ def test_metadata_records_config_checkpoint_shape_opset(exported):
     assert props['lowlight.opset'] == '18'
     assert props['lowlight.num_classes'] == '12'
     assert props['lowlight.output_groups'] == '[3]'  # YOLOv3: 3 maps
-    assert not [f for f in os.listdir(osp.dirname(out))
-                if f.startswith('.')]  # no temporary file left
+    assert not [f for f in os.listdir(osp.dirname(out)) if f.startswith('.')
+                ]  # no temporary file left
 
 
 @pytest.mark.parametrize('name,config', [('t2', T2), ('plain', PLAIN)])
@@ -150,9 +151,9 @@ def test_file_runs_in_a_fresh_process(exported):
 def test_dynamic_batch_equals_one_by_one(exported, tmp_path):
     checkpoint, _ = exported['plain']
     out = str(tmp_path / 'dynamic.onnx')
-    assert load_tool('deployment/export_onnx').main(
-        [PLAIN, checkpoint, '--out', out, '--shape', *SHAPE,
-         '--dynamic-batch']) == 0
+    assert load_tool('deployment/export_onnx').main([
+        PLAIN, checkpoint, '--out', out, '--shape', *SHAPE, '--dynamic-batch'
+    ]) == 0
     assert _props(out)['lowlight.input_shape'] == 'batch,3,height,width'
     model = init_low_light_detector(PLAIN, out, backend='onnxruntime')
     batch = torch.rand(3, 3, 96, 128)
@@ -173,7 +174,9 @@ def _padded_batch(sizes, seed=0):
         samples.append(
             DetDataSample(
                 metainfo=dict(
-                    img_id=i, ori_shape=(h, w), img_shape=(h, w),
+                    img_id=i,
+                    ori_shape=(h, w),
+                    img_shape=(h, w),
                     scale_factor=(1., 1.))))
     return dict(inputs=inputs, data_samples=samples)
 
@@ -214,7 +217,7 @@ def test_mixed_padded_sizes_run_per_size(exported):
 
 
 def test_bad_model_files_are_refused_naming_the_file(exported, tmp_path,
-                                                    tiny_night_sample):
+                                                     tiny_night_sample):
     _, out = exported['t2']
     truncated = tmp_path / 'truncated.onnx'
     truncated.write_bytes(open(out, 'rb').read()[:5000])
@@ -282,6 +285,36 @@ def test_unexportable_op_is_named_and_no_file_written(tmp_path):
     out = tmp_path / 'dcn.onnx'
     with pytest.raises(SystemExit, match=r'layer3\.0\.conv2 .*mmcv\.ops'):
         load_tool('deployment/export_onnx').main(
-            [config, checkpoint, '--out', str(out), '--shape', *SHAPE])
+            [config, checkpoint, '--out',
+             str(out), '--shape', *SHAPE])
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith('.')]
+
+
+def test_check_parity_tool(exported, tiny_night_sample, tmp_path, capsys):
+    """check_parity.py: numbers of an exported file against its checkpoint
+    (exit 0), and against other weights (exit 1)."""
+    checkpoint, out = exported['t2']
+    tool = load_tool('deployment/check_parity')
+    options = ['--cfg-options', *tiny_loader_options(tiny_night_sample, 128)]
+    report = tmp_path / 'parity.json'
+    assert tool.main([
+        T2, checkpoint, out, '--num-images', '2', '--out',
+        str(report), *options
+    ]) == 0
+    result = json.loads(report.read_text())
+    assert result['images'] == 2 and result['detections'] > 0
+    assert result['unmatched'] == 0 and result['max_raw_diff'] < 1e-4
+    assert result['ap_key'] == 'voc/mAP'
+    assert result['ap']['onnxruntime'] == pytest.approx(
+        result['ap']['pytorch'], abs=1e-3)
+    assert '2 images: max raw difference' in capsys.readouterr().out
+
+    other = torch.load(checkpoint, weights_only=True)
+    for name, value in other['state_dict'].items():
+        if 'convs_pred' in name:
+            value.add_(0.05)
+    torch.save(other, str(tmp_path / 'other.pth'))
+    assert tool.main(
+        [T2,
+         str(tmp_path / 'other.pth'), out, '--num-images', '2', *options]) == 1
