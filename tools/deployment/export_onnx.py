@@ -58,9 +58,8 @@ def main(argv=None) -> int:
     with exit_on_checkpoint_error():
         try:
             meta = export_onnx(args.config, args.checkpoint, args.out,
-                               args.shape, args.batch_size,
-                               args.dynamic_batch, args.opset,
-                               args.cfg_options)
+                               args.shape, args.batch_size, args.dynamic_batch,
+                               args.opset, args.cfg_options)
         except ExportError as error:
             raise SystemExit(f'error: {error}') from None
     batch = 'dynamic' if meta.input_shape[0] is None else meta.input_shape[0]
