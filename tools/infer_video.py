@@ -5,11 +5,14 @@ Example::
     python tools/infer_video.py CONFIG CHECKPOINT dashcam/ night/*.mp4 \\
         --out-dir work_dirs/video --save-video --batch-size 4
 
-Writes ``OUT_DIR/<relative path of each input>/detections.jsonl`` (one line
-per processed frame), optionally ``annotated.mp4`` and ``decomposition.mp4``,
+With ``--backend onnxruntime`` CHECKPOINT is the ``.onnx`` file exported
+from CONFIG by ``tools/deployment/export_onnx.py``. Writes
+``OUT_DIR/<relative path of each input>/detections.jsonl`` (one line per
+processed frame), optionally ``annotated.mp4`` and ``decomposition.mp4``,
 and ``OUT_DIR/manifest.json``. Re-running the same command resumes. The exit
-code is 1 when any input failed, 2 on bad arguments (a checkpoint that
-is refused, damaged or missing included), 130 when interrupted.
+code is 1 when any input failed, 2 on bad arguments (a checkpoint or model
+file that is refused, damaged, missing or of the other backend included),
+130 when interrupted.
 """
 import argparse
 import sys
@@ -24,6 +27,7 @@ from rich.text import Text
 import lowlight  # noqa: F401  (registers the lowlight modules)
 from lowlight.apis import infer_videos
 from lowlight.apis.video import RunProgress
+from lowlight.deployment import BACKENDS
 from lowlight.engine import CheckpointLoadError
 
 
@@ -70,7 +74,13 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Batch inference on videos and image sequences')
     parser.add_argument('config', help='model config file')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        'checkpoint', help='checkpoint (.pth), or .onnx with onnxruntime')
+    parser.add_argument(
+        '--backend',
+        choices=BACKENDS,
+        default='pytorch',
+        help='pytorch (a .pth) or onnxruntime (an exported .onnx)')
     parser.add_argument(
         'inputs',
         nargs='+',

@@ -23,7 +23,8 @@ from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from mmdet.evaluation import get_classes
 from mmdet.registry import DATASETS, MODELS
 
-from ..deployment.onnxruntime_detector import BACKENDS, backend_model_cfg
+from ..deployment.onnxruntime_detector import (BACKENDS, backend_model_cfg,
+                                               check_backend_file)
 from ..engine.checkpoint import load_checkpoint_safely
 
 
@@ -108,7 +109,8 @@ def init_low_light_detector(config: Union[str, Path, Config],
         lowlight.engine.CheckpointLoadError: If the checkpoint is missing,
             truncated or damaged, or holds Python objects beyond tensors and
             plain values (it is then never unpickled); for onnxruntime, if
-            the file is not an export of this config
+            the file is not an export of this config; a ``.onnx`` file
+            with the pytorch backend or another file with onnxruntime
             (:class:`lowlight.deployment.ModelFileError`).
     """
     if backend not in BACKENDS:
@@ -116,6 +118,8 @@ def init_low_light_detector(config: Union[str, Path, Config],
     if backend == 'onnxruntime' and checkpoint is None:
         raise ValueError('the onnxruntime backend needs an exported .onnx '
                          'model file as checkpoint')
+    if checkpoint is not None:
+        check_backend_file(backend, str(checkpoint))
     if isinstance(config, (str, Path)):
         config = Config.fromfile(str(config))
     elif isinstance(config, Config):

@@ -12,7 +12,8 @@ model's ``metadata_props`` (string to string):
 * ``lowlight.num_classes`` and ``lowlight.classes`` (JSON list of names);
 * ``lowlight.checkpoint`` and ``lowlight.checkpoint_sha256``;
 * ``lowlight.input_shape``: ``N,3,H,W`` with ``N`` = ``batch`` when the
-  batch axis is dynamic;
+  batch axis is dynamic, ``H,W`` = ``height,width`` (dynamic: the graph
+  takes unpadded images of any size and pads them itself);
 * ``lowlight.opset``, ``lowlight.output_groups`` (JSON list: how many of the
   flat graph outputs make each argument of the head's ``predict_by_feat``),
   ``lowlight.torch_version``.
@@ -29,6 +30,8 @@ from ..engine.checkpoint import CheckpointLoadError
 PREFIX = 'lowlight.'
 # config keys that do not change the exported graph
 _GRAPH_FREE_KEYS = ('train_cfg', 'test_cfg', 'init_cfg', 'data_preprocessor')
+# names of the dynamic axes in lowlight.input_shape
+_AXES = ('batch', 'channels', 'height', 'width')
 
 
 class ModelFileError(CheckpointLoadError):
@@ -93,7 +96,9 @@ class ExportMetadata:
 
     def to_props(self) -> Dict[str, str]:
         """As ``metadata_props`` entries (all strings)."""
-        batch, channels, height, width = self.input_shape
+        batch, channels, height, width = (
+            name if value is None else value
+            for name, value in zip(_AXES, self.input_shape))
         return {
             PREFIX + 'config': self.config,
             PREFIX + 'model_fingerprint': self.model_fingerprint,
@@ -101,9 +106,7 @@ class ExportMetadata:
             PREFIX + 'classes': json.dumps(list(self.classes)),
             PREFIX + 'checkpoint': self.checkpoint,
             PREFIX + 'checkpoint_sha256': self.checkpoint_sha256,
-            PREFIX + 'input_shape':
-            f'{"batch" if batch is None else batch},{channels},{height},'
-            f'{width}',
+            PREFIX + 'input_shape': f'{batch},{channels},{height},{width}',
             PREFIX + 'opset': str(self.opset),
             PREFIX + 'output_groups': json.dumps(list(self.output_groups)),
             PREFIX + 'torch_version': self.torch_version,
@@ -126,7 +129,10 @@ class ExportMetadata:
             return props[PREFIX + key]
 
         try:
-            batch, *rest = get('input_shape').split(',')
+            shape = tuple(
+                None if value == name else int(value)
+                for name, value in zip(_AXES,
+                                       get('input_shape').split(',')))
             return cls(
                 config=get('config'),
                 model_fingerprint=get('model_fingerprint'),
@@ -134,8 +140,7 @@ class ExportMetadata:
                 classes=tuple(json.loads(get('classes'))),
                 checkpoint=get('checkpoint'),
                 checkpoint_sha256=get('checkpoint_sha256'),
-                input_shape=(None if batch == 'batch' else int(batch),
-                             *(int(v) for v in rest)),
+                input_shape=shape,
                 opset=int(get('opset')),
                 output_groups=tuple(json.loads(get('output_groups'))),
                 torch_version=get('torch_version'))

@@ -6,13 +6,21 @@ class (see :func:`backend_model_cfg`) is tested by ``tools/test.py``
 and run by the video pipeline exactly as the PyTorch model is. The graph
 computes the head's raw outputs; decoding and NMS are the config head's own
 ``predict_by_feat``.
+
+The graph takes images at their ``img_shape`` (dynamic height and width)
+and pads them as the data preprocessor does; this detector cuts each image
+of a padded batch to its ``img_shape`` and runs the images of one size
+together. A batch of images of one size (a video, a test set of one image
+size) thus gets PyTorch's outputs, padded or not; in a batch of mixed sizes
+PyTorch pads every image to the largest, each size here is run at its own
+padded size (PyTorch's result for a batch of that size alone).
 """
 import copy
-from typing import List, Optional, Sequence, Tuple
+from collections import defaultdict
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from mmdet.models.detectors import BaseDetector
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
@@ -30,7 +38,8 @@ def _inner_detector_cfg(model_cfg: ConfigDict) -> ConfigDict:
         'type') == 'LowLightDetector' else model_cfg
 
 
-def backend_model_cfg(model_cfg: ConfigDict, model_file: str,
+def backend_model_cfg(model_cfg: ConfigDict,
+                      model_file: str,
                       num_threads: Optional[int] = None,
                       providers: Optional[Sequence[str]] = None) -> ConfigDict:
     """A ``model`` config that runs ``model_file`` in place of ``model_cfg``.
@@ -56,6 +65,30 @@ def backend_model_cfg(model_cfg: ConfigDict, model_file: str,
         data_preprocessor=copy.deepcopy(model_cfg.get('data_preprocessor')))
 
 
+def check_backend_file(backend: str, model_file: str) -> None:
+    """Refuse a model file of the other backend before anything reads it.
+
+    Args:
+        backend (str): one of :data:`BACKENDS`.
+        model_file (str): the checkpoint (``pytorch``) or the exported
+            ``.onnx`` file (``onnxruntime``).
+
+    Raises:
+        ModelFileError: naming the file and the backend that runs it.
+    """
+    is_onnx = str(model_file).lower().endswith('.onnx')
+    if backend == 'pytorch' and is_onnx:
+        raise ModelFileError(
+            f'{model_file} is an exported ONNX model, not a PyTorch '
+            "checkpoint: run it with backend 'onnxruntime' "
+            '(--backend onnxruntime)')
+    if backend == 'onnxruntime' and not is_onnx:
+        raise ModelFileError(
+            f'{model_file} is not an .onnx file: the onnxruntime backend '
+            'runs a model exported by tools/deployment/export_onnx.py; run '
+            "a checkpoint with backend 'pytorch' (--backend pytorch)")
+
+
 def _read_metadata(model_file: str) -> ExportMetadata:
     """Parse the file's lowlight metadata without building a session."""
     import onnx
@@ -69,9 +102,15 @@ def _read_metadata(model_file: str) -> ExportMetadata:
         raise ModelFileError(
             f'{model_file} is not a readable ONNX model (truncated or '
             f'another format): {type(error).__name__}: {error}') from None
-    return ExportMetadata.from_props(
-        {entry.key: entry.value for entry in proto.metadata_props},
-        model_file)
+    metadata = ExportMetadata.from_props(
+        {entry.key: entry.value
+         for entry in proto.metadata_props}, model_file)
+    if metadata.input_shape[2:] != (None, None):
+        raise ModelFileError(
+            f'{model_file} was exported for a fixed input size '
+            f'{metadata.input_shape[2:]} by an older lowlight (its padding '
+            'differs from PyTorch\'s): export it again')
+    return metadata
 
 
 @MODELS.register_module()
@@ -109,8 +148,9 @@ class OnnxRuntimeDetector(BaseDetector):
         self.metadata = _read_metadata(model_file)
         self.metadata.check_config(model, model_file)
         providers = providers or ['CPUExecutionProvider']
-        missing = [p for p in providers
-                   if p not in ort.get_available_providers()]
+        missing = [
+            p for p in providers if p not in ort.get_available_providers()
+        ]
         if missing:
             raise ModelFileError(
                 f'{model_file}: execution provider(s) {missing} not '
@@ -138,25 +178,8 @@ class OnnxRuntimeDetector(BaseDetector):
             test_cfg=detector_cfg.get('test_cfg'))
         return MODELS.build(head_cfg).eval()
 
-    @property
-    def input_hw(self) -> Tuple[int, int]:
-        """(H, W) of the graph input."""
-        return self.metadata.input_shape[2:]
-
-    def _fit(self, batch_inputs: Tensor) -> Tensor:
-        """Zero-pad a (N, 3, h, w) batch to the graph's (H, W) (as the data
-        preprocessor pads a batch); refuse a larger one."""
-        height, width = self.input_hw
-        h, w = batch_inputs.shape[-2:]
-        if h > height or w > width:
-            raise ValueError(
-                f'input of {h}x{w} (after the test pipeline) is larger than '
-                f'the {height}x{width} that {self.model_file} was exported '
-                'for: export it with a larger --shape')
-        return F.pad(batch_inputs, (0, width - w, 0, height - h))
-
     def _run(self, batch: Tensor) -> List[Tensor]:
-        """The graph's flat outputs for a fitted (N, 3, H, W) batch; a
+        """The graph's flat outputs for (N, 3, h, w) images of one size; a
         fixed-batch graph is run once per exported batch."""
         fixed = self.metadata.input_shape[0]
         array = batch.detach().float().cpu().numpy()
@@ -168,19 +191,61 @@ class OnnxRuntimeDetector(BaseDetector):
             raise ValueError(f'{self.model_file} has a fixed batch of '
                              f'{fixed}, got {len(array)} images; export it '
                              'with --dynamic-batch')
-        outputs = [self.session.run(None, {self.input_name: chunk})
-                   for chunk in chunks]
+        outputs = [
+            self.session.run(None, {self.input_name: chunk})
+            for chunk in chunks
+        ]
         return [
             torch.from_numpy(np.concatenate(maps, axis=0))
             for maps in zip(*outputs)
         ]
 
-    def _forward(self, batch_inputs: Tensor,
+    def _run_by_size(self, batch_inputs: Tensor,
+                     batch_data_samples: Optional[SampleList]) -> List[tuple]:
+        """Raw outputs of each group of same-sized images.
+
+        Args:
+            batch_inputs (Tensor): (N, 3, H, W), as the data preprocessor
+                gives it.
+            batch_data_samples (list[DetDataSample], optional): their
+                ``img_shape``; None: every image fills the batch.
+
+        Returns:
+            list[tuple]: per image size, the indices of its images in the
+            batch and the head's raw outputs for them (grouped as its
+            ``predict_by_feat`` takes them).
+        """
+        height, width = batch_inputs.shape[-2:]
+        sizes: Dict[Tuple[int, int], List[int]] = defaultdict(list)
+        for i in range(len(batch_inputs)):
+            size = ((height, width) if batch_data_samples is None else tuple(
+                int(v)
+                for v in batch_data_samples[i].metainfo['img_shape'][:2]))
+            if size[0] > height or size[1] > width:
+                raise ValueError(f'img_shape {size} exceeds the batch '
+                                 f'({height}, {width})')
+            sizes[size].append(i)
+        groups = []
+        for (h, w), indices in sizes.items():
+            flat = self._run(batch_inputs[indices, :, :h, :w])
+            groups.append(
+                (indices,
+                 tuple(group_outputs(flat, self.metadata.output_groups))))
+        return groups
+
+    def _forward(self,
+                 batch_inputs: Tensor,
                  batch_data_samples: Optional[SampleList] = None) -> tuple:
-        """The head's raw outputs, grouped as its ``predict_by_feat``
-        takes them (a tuple of lists of (N, C, h, w) tensors)."""
-        flat = self._run(self._fit(batch_inputs))
-        return tuple(group_outputs(flat, self.metadata.output_groups))
+        """The head's raw outputs, grouped as its ``predict_by_feat`` takes
+        them (a tuple of lists of (N, C, h, w) tensors), for a batch whose
+        images share one ``img_shape`` (the maps of differently sized
+        images differ in size: use :meth:`predict`)."""
+        groups = self._run_by_size(batch_inputs, batch_data_samples)
+        if len(groups) > 1:
+            raise ValueError(
+                f'the batch holds images of {len(groups)} sizes, whose raw '
+                'outputs differ in size; run them one size at a time')
+        return groups[0][1]
 
     def predict(self,
                 batch_inputs: Tensor,
@@ -189,7 +254,7 @@ class OnnxRuntimeDetector(BaseDetector):
         """Detections for a preprocessed batch, decoded by the config head.
 
         Args:
-            batch_inputs (Tensor): (N, 3, h, w), as the data preprocessor
+            batch_inputs (Tensor): (N, 3, H, W), as the data preprocessor
                 gives it.
             batch_data_samples (list[DetDataSample]): with metainfo.
             rescale (bool): boxes in original image coordinates.
@@ -197,11 +262,17 @@ class OnnxRuntimeDetector(BaseDetector):
         Returns:
             list[DetDataSample]: with ``pred_instances``.
         """
-        outputs = self._forward(batch_inputs)
-        results = self.head.predict_by_feat(
-            *outputs,
-            batch_img_metas=[s.metainfo for s in batch_data_samples],
-            rescale=rescale)
+        results = [None] * len(batch_data_samples)
+        for indices, outputs in self._run_by_size(batch_inputs,
+                                                  batch_data_samples):
+            decoded = self.head.predict_by_feat(
+                *outputs,
+                batch_img_metas=[
+                    batch_data_samples[i].metainfo for i in indices
+                ],
+                rescale=rescale)
+            for i, instances in zip(indices, decoded):
+                results[i] = instances
         return self.add_pred_to_datasample(batch_data_samples, results)
 
     def extract_feat(self, batch_inputs: Tensor):

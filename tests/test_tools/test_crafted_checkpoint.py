@@ -5,6 +5,7 @@ must leave the marker absent, fail, and end with one message that names the
 file, what it references and the safe way out, never with a traceback or
 torch's advice to load with ``weights_only=False``.
 """
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -57,6 +58,12 @@ def tool_args(name, evil, image, data_root, tmp_path):
         [SAMPLE, evil, image, '--out-dir',
          str(tmp_path / 'vis')],
         'analysis_tools/decomposition_stats.py': [SAMPLE, evil] + options,
+        'deployment/export_onnx.py': [
+            SAMPLE, evil, '--out',
+            str(tmp_path / 'export' / 'model.onnx'), '--shape', '64', '64'
+        ],
+        'deployment/check_parity.py':
+        [SAMPLE, evil, str(tmp_path / 'model.onnx')] + options,
         'analysis_tools/video_throughput.py': [
             SAMPLE, evil, '--video',
             str(tmp_path / 'clip.mp4'), '--generate', '--size', '64', '48',
@@ -78,7 +85,8 @@ def assert_one_safe_message(message, evil):
     'test.py', 'train.py --resume', 'train.py load_from', 'infer_video.py',
     'analysis_tools/benchmark.py', 'analysis_tools/vis_decomposition.py',
     'analysis_tools/decomposition_stats.py',
-    'analysis_tools/video_throughput.py'
+    'analysis_tools/video_throughput.py', 'deployment/export_onnx.py',
+    'deployment/check_parity.py'
 ])
 def test_tool_refuses_crafted_checkpoint(name, crafted, tiny_night_sample,
                                          tmp_path, capsys):
@@ -99,6 +107,9 @@ def test_tool_refuses_crafted_checkpoint(name, crafted, tiny_night_sample,
         message = err
     assert_one_safe_message(message, evil)
     assert 'Traceback' not in err
+    if name == 'deployment/export_onnx.py':  # nothing written, no temp file
+        assert not (tmp_path / 'export').exists() or not os.listdir(
+            tmp_path / 'export')
 
 
 def test_tool_process_ends_with_one_message(crafted, tiny_night_sample,

@@ -5,7 +5,9 @@
         [--cfg-options k=v ...]
 
 The graph holds the tensor path (enhancer, guided backbone, neck(s), the
-head's raw outputs); decoding and NMS stay mmdet's. Run the file with
+head's raw outputs); decoding and NMS stay mmdet's. Its input height and
+width are dynamic: it takes each image at the size the test pipeline gives
+it and pads it as PyTorch does. Run the file with
 ``tools/test.py CONFIG FILE`` or ``tools/infer_video.py ... --backend
 onnxruntime``. The checkpoint is read weights-only; the file is written
 under a temporary name and renamed.
@@ -30,8 +32,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         nargs=2,
         default=[256, 256],
         metavar=('H', 'W'),
-        help='graph input size: the test pipeline output, padded '
-        '(default: 256 256)')
+        help='size of the example input the export traces, e.g. the test '
+        'pipeline output; the file runs any size (default: 256 256)')
     parser.add_argument(
         '--batch-size', type=int, default=1, help='exported batch size')
     parser.add_argument(
@@ -56,15 +58,14 @@ def main(argv=None) -> int:
     with exit_on_checkpoint_error():
         try:
             meta = export_onnx(args.config, args.checkpoint, args.out,
-                               args.shape, args.batch_size,
-                               args.dynamic_batch, args.opset,
-                               args.cfg_options)
+                               args.shape, args.batch_size, args.dynamic_batch,
+                               args.opset, args.cfg_options)
         except ExportError as error:
             raise SystemExit(f'error: {error}') from None
     batch = 'dynamic' if meta.input_shape[0] is None else meta.input_shape[0]
-    print(f'wrote {args.out}: input {batch}x3x{args.shape[0]}x'
-          f'{args.shape[1]}, opset {meta.opset}, {meta.num_classes} classes, '
-          f'checkpoint sha256 {meta.checkpoint_sha256[:8]}')
+    print(f'wrote {args.out}: input {batch}x3xHxW (dynamic H, W), opset '
+          f'{meta.opset}, {meta.num_classes} classes, checkpoint sha256 '
+          f'{meta.checkpoint_sha256[:8]}')
     return 0
 
 

@@ -321,6 +321,30 @@ class LowLightDetector(BaseDetector):
             decomposition (None in ``'none'`` mode).
         """
         img_shapes = self._img_shapes(batch_data_samples)
+        x, illumination, decomposition = self.backbone_input(
+            batch_inputs, img_shapes)
+        x = x * valid_mask(x, img_shapes)
+        return self.features(x, illumination), decomposition
+
+    def backbone_input(
+        self,
+        batch_inputs: Tensor,
+        img_shapes: Optional[Sequence[Tuple[int, int]]] = None
+    ) -> Tuple[Tensor, Optional[Tensor], Optional[Decomposition]]:
+        """Enhancer, input correction and normalisation: what the backbone
+        sees, before the padding is set to 0.
+
+        Args:
+            batch_inputs (Tensor): (N, 3, H, W) RGB in [0, 1].
+            img_shapes (Sequence[tuple[int, int]], optional): (h, w) of
+                each image of a padded batch.
+
+        Returns:
+            tuple: the normalised (N, 3, H, W) backbone input, the
+            illumination (N, C_L, H, W) (1 on padding; None in ``'none'``
+            mode) and the decomposition (None in ``'none'`` mode).
+        """
+        illumination = None
         if self.enhancer is None:
             decomposition = None
             image = batch_inputs
@@ -339,14 +363,19 @@ class LowLightDetector(BaseDetector):
                 batch_inputs, illumination,
                 getattr(self.enhancer, 'max_reflectance', 1.0))
         x = (image * 255 - self.detector_mean) / self.detector_std
-        x = x * valid_mask(x, img_shapes)
+        return x, illumination, decomposition
+
+    def features(self, x: Tensor,
+                 illumination: Optional[Tensor]) -> Tuple[Tensor, ...]:
+        """(Guided) backbone and neck(s) on a normalised (N, 3, H, W) input
+        whose padding is 0, guided by (N, C_L, H, W) ``illumination``."""
         if self.uses_guidance:
             feats = self.detector.backbone(x, illumination)
         else:
             feats = self.detector.backbone(x)
         if self.detector.with_neck:
             feats = self.detector.neck(feats)
-        return feats, decomposition
+        return feats
 
     def extract_feat(
             self,
