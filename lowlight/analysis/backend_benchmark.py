@@ -48,7 +48,7 @@ def check_backends(backends: Sequence[str]) -> Optional[str]:
     return None
 
 
-def _export(model, config, checkpoint, folder, shape, batch_size,
+def export_model(model, config, checkpoint, folder, shape, batch_size,
             cfg_options) -> str:
     """The ONNX file of ``config``; random weights are saved first (with
     as many class names as the config's head has)."""
@@ -173,8 +173,8 @@ def benchmark_backends(config: str,
     with tempfile.TemporaryDirectory() as folder:
         models = dict(pytorch=pytorch)
         if 'onnxruntime' in backends:
-            model_file = _export(pytorch, config, checkpoint, folder, shape,
-                                 batch_size, cfg_options)
+            model_file = export_model(pytorch, config, checkpoint, folder,
+                                      shape, batch_size, cfg_options)
             ort_model = init_low_light_detector(
                 config, model_file, cfg_options=cfg_options,
                 backend='onnxruntime')
