@@ -10,6 +10,13 @@
    ``inference_detector``, ``DetLocalVisualizer.add_datasample`` and a
    ``cv2.VideoWriter``.
 
+With several backends (``'pytorch'``, ``'onnxruntime'``: the config
+exported to a temporary ONNX file), (1) and (2) run for each of them; (3)
+always runs the PyTorch model (mmdet's loop has no other backend).
+Optionally, one run of the tool per backend split into its stages and the
+peak RSS on a ten times longer clip (:mod:`lowlight.analysis.
+video_profile`).
+
 Every measurement is one pass over the frames; the measurements run in
 turn, once per round (:class:`lowlight.analysis.timing.InterleavedTimer`),
 so that load from other processes hits all of them alike. Reported: each
@@ -22,7 +29,7 @@ import platform
 import sys
 import tempfile
 import time
-from typing import Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 import cv2
 import mmcv
@@ -34,12 +41,15 @@ from mmengine.dataset import pseudo_collate
 from lowlight.apis import VideoInferencer
 from lowlight.testing import make_video, read_frames
 from lowlight.utils import atomic_dump_json
+from .backend_benchmark import (DEFAULT_SESSION_OPTIONS, check_backends,
+                                export_model)
 from .timing import InterleavedTimer
+from .video_profile import peak_rss_run, profile_run
 
 MEASUREMENT_NAMES = dict(
     tool='(2) tool, detections only',
     tool_save_video='(2) tool, --save-video',
-    mmdet='(3) mmdet loop + visualizer + writer')
+    mmdet='(3) mmdet loop + visualizer + writer')  # mmdet: PyTorch only
 
 
 def generate_clip(path: str, size: Sequence[int], seconds: float,
@@ -139,50 +149,117 @@ def mmdet_loop_step(inferencer: VideoInferencer, video: str,
     return open_video, step
 
 
-def measure(inferencer: VideoInferencer,
+def _prefix(backend: str) -> str:
+    """Step-name prefix of a backend (none for PyTorch)."""
+    return '' if backend == 'pytorch' else f'{backend}/'
+
+
+def measure(inferencers: Dict[str, VideoInferencer],
             video: str,
             packed: list,
             batch_sizes: Sequence[int] = (1, 2, 4, 8),
             frames: Optional[int] = None,
-            repeat: int = 1) -> list:
+            repeat: int = 1,
+            reference: Optional[VideoInferencer] = None) -> list:
     """Every measurement once per round, ``repeat`` rounds; the tool uses
-    its round's best batch size of the model alone.
+    its round's best batch size of the model alone (per backend).
+
+    Args:
+        inferencers (dict[str, VideoInferencer]): backend -> inferencer;
+            its model, tool and tool --save-video are measured (names
+            prefixed ``<backend>/`` except for PyTorch).
+        reference (VideoInferencer, optional): the PyTorch inferencer whose
+            model runs mmdet's loop (default: ``inferencers['pytorch']``).
 
     Returns:
         list[dict]: per round, measurement name -> ``fps``,
         ``cpu_ms_per_frame`` (and the mmdet loop's split), plus
-        ``tool_batch_size``.
+        ``<prefix>tool_batch_size``.
     """
     steps, prepare = {}, {}
-    for b in batch_sizes:
-        prepare[f'model_b{b}'], steps[f'model_b{b}'] = model_step(
-            inferencer.model, packed, b)
-    steps['tool'] = tool_step(inferencer, video, frames, False)
-    steps['tool_save_video'] = tool_step(inferencer, video, frames, True)
-    prepare['mmdet'], steps['mmdet'] = mmdet_loop_step(inferencer, video,
-                                                       frames)
+    for backend, inferencer in inferencers.items():
+        p = _prefix(backend)
+        for b in batch_sizes:
+            prepare[f'{p}model_b{b}'], steps[f'{p}model_b{b}'] = model_step(
+                inferencer.model, packed, b)
+        steps[f'{p}tool'] = tool_step(inferencer, video, frames, False)
+        steps[f'{p}tool_save_video'] = tool_step(inferencer, video, frames,
+                                                 True)
+        prepare[f'{p}tool'] = (
+            lambda p=p, inferencer=inferencer: setattr(
+                inferencer, 'batch_size', round_best_batch(p)))
+    prepare['mmdet'], steps['mmdet'] = mmdet_loop_step(
+        reference or inferencers['pytorch'], video, frames)
 
-    def round_best_batch():
+    def round_best_batch(p):
         return max(
             batch_sizes,
-            key=lambda b: timer.calls[f'model_b{b}'][-1].rates()['fps'])
+            key=lambda b: timer.calls[f'{p}model_b{b}'][-1].rates()['fps'])
 
-    def use_round_best_batch():
-        inferencer.batch_size = round_best_batch()
-
-    prepare['tool'] = use_round_best_batch
     timer = InterleavedTimer(steps, prepare=prepare)
     rounds = []
     for index in range(repeat):
         calls = timer.run_round()
-        rounds.append(
-            dict({
-                name: c[0].rates()
-                for name, c in calls.items()
-            },
-                 tool_batch_size=round_best_batch()))
+        rounds.append({name: c[0].rates() for name, c in calls.items()})
+        for backend in inferencers:
+            p = _prefix(backend)
+            rounds[-1][f'{p}tool_batch_size'] = round_best_batch(p)
         print(f'round {index + 1}: {json.dumps(rounds[-1])}', flush=True)
     return rounds
+
+
+def _backend_results(rounds: list, batch_sizes: Sequence[int],
+                     backend: str) -> dict:
+    """Best round of each measurement of one backend, and its ratios."""
+    p = _prefix(backend)
+    keys = [f'{p}model_b{b}' for b in batch_sizes] + [
+        f'{p}tool', f'{p}tool_save_video', 'mmdet'
+    ]
+    best = {
+        key:
+        dict(
+            max((r[key] for r in rounds), key=lambda m: m['fps']),
+            cpu_ms_per_frame=min(r[key]['cpu_ms_per_frame'] for r in rounds))
+        for key in keys
+    }
+    best_batch = max(batch_sizes, key=lambda b: best[f'{p}model_b{b}']['fps'])
+    model = best[f'{p}model_b{best_batch}']
+    tool, tool_video = best[f'{p}tool'], best[f'{p}tool_save_video']
+    mmdet = best['mmdet']
+    return dict(
+        best=best,
+        model_fps_by_batch_size={
+            b: best[f'{p}model_b{b}']['fps']
+            for b in batch_sizes
+        },
+        best_batch_size=best_batch,
+        model_fps=model['fps'],
+        tool_fps=tool['fps'],
+        tool_save_video_fps=tool_video['fps'],
+        ratio_tool_to_model=tool['fps'] / model['fps'],
+        ratio_tool_video_to_model=tool_video['fps'] / model['fps'],
+        ratio_tool_video_to_mmdet=tool_video['fps'] / mmdet['fps'],
+        cpu_ratio_model_to_tool=model['cpu_ms_per_frame'] /
+        tool['cpu_ms_per_frame'],
+        cpu_ratio_mmdet_to_tool_video=mmdet['cpu_ms_per_frame'] /
+        tool_video['cpu_ms_per_frame'])
+
+
+def _onnx_inferencer(config: str, checkpoint: Optional[str], packed: list,
+                     folder: str, score_thr: float, threads: Optional[int],
+                     reference: VideoInferencer) -> VideoInferencer:
+    """An ONNX Runtime inferencer of ``config``, exported to ``folder`` at
+    the padded size of the preprocessed frames, with a dynamic batch."""
+    divisor = getattr(reference.model.data_preprocessor, 'pad_size_divisor',
+                      1)
+    height, width = (-(-int(v) // divisor) * divisor
+                     for v in packed[0]['inputs'].shape[-2:])
+    model_file = export_model(reference.model, config, checkpoint, folder,
+                              (height, width), 2, None)
+    inferencer = VideoInferencer(
+        config, model_file, score_thr=score_thr, backend='onnxruntime')
+    inferencer.model.configure_session(threads, **DEFAULT_SESSION_OPTIONS)
+    return inferencer
 
 
 def video_throughput(config: str,
@@ -193,35 +270,65 @@ def video_throughput(config: str,
                      repeat: int = 1,
                      threads: Optional[int] = None,
                      score_thr: float = 0.3,
-                     device: str = 'cpu') -> dict:
+                     device: str = 'cpu',
+                     backends: Sequence[str] = ('pytorch', ),
+                     backend_threads: Optional[int] = 2,
+                     profile: bool = False,
+                     rss_frames: Optional[int] = None) -> dict:
     """Measure on the first ``frames`` frames of ``video`` (all when None);
     return the results (every round, the best of each measurement and the
-    ratios of the targets)."""
+    ratios of the targets, per backend; the top-level figures are those of
+    the first backend).
+
+    Args:
+        backends (Sequence[str]): ``'pytorch'`` and/or ``'onnxruntime'``
+            (exported to a temporary file at the preprocessed frame size,
+            ``backend_threads`` intra-op threads). mmdet's loop always runs
+            the PyTorch model.
+        profile (bool): add one timed run per backend of the tool with
+            ``--save-video`` split into its stages
+            (:func:`~lowlight.analysis.video_profile.profile_run`).
+        rss_frames (int, optional): add the peak RSS of the tool with
+            ``--save-video`` on ``rss_frames`` and on ``10 * rss_frames``
+            frames of a generated clip of the video's size, per backend.
+    """
+    error = check_backends(backends)
+    if error:
+        raise ValueError(error)
     if threads is not None:
         torch.set_num_threads(threads)
     images = read_frames(video, frames)
     if not images:
         raise RuntimeError(f'no frame could be read from {video}')
-    inferencer = VideoInferencer(
+    pytorch = VideoInferencer(
         config, checkpoint, device=device, score_thr=score_thr)
     height, width = images[0].shape[:2]
     print(f'{len(images)} frames of {width}x{height} from {video}; '
           f'torch threads: {torch.get_num_threads()}')
-    packed = [inferencer.preprocess(f, i) for i, f in enumerate(images)]
+    packed = [pytorch.preprocess(f, i) for i, f in enumerate(images)]
     del images
-    rounds = measure(inferencer, video, packed, batch_sizes, frames, repeat)
-    keys = [f'model_b{b}' for b in batch_sizes] + list(MEASUREMENT_NAMES)
-    best = {
-        key:
-        dict(
-            max((r[key] for r in rounds), key=lambda m: m['fps']),
-            cpu_ms_per_frame=min(r[key]['cpu_ms_per_frame'] for r in rounds))
-        for key in keys
-    }
-    best_batch = max(batch_sizes, key=lambda b: best[f'model_b{b}']['fps'])
-    model = best[f'model_b{best_batch}']
-    tool, tool_video, mmdet = (best['tool'], best['tool_save_video'],
-                               best['mmdet'])
+    with tempfile.TemporaryDirectory() as folder:
+        inferencers = {}
+        for backend in backends:
+            inferencers[backend] = pytorch if backend == 'pytorch' else \
+                _onnx_inferencer(config, checkpoint, packed, folder,
+                                 score_thr, backend_threads, pytorch)
+        rounds = measure(inferencers, video, packed, batch_sizes, frames,
+                         repeat, pytorch)
+        per_backend = {
+            backend: _backend_results(rounds, batch_sizes, backend)
+            for backend in backends
+        }
+        for backend, inferencer in inferencers.items():
+            inferencer.batch_size = per_backend[backend]['best_batch_size']
+            if profile:
+                per_backend[backend]['profile'] = profile_run(
+                    inferencer, video, frames)
+            if rss_frames:
+                per_backend[backend]['rss'] = rss_growth(
+                    inferencer, folder, (width, height), rss_frames)
+    first = per_backend[backends[0]]
+    mmdet = first['best']['mmdet']
     return dict(
         command=' '.join([sys.executable] + sys.argv),
         machine=dict(
@@ -231,55 +338,90 @@ def video_throughput(config: str,
             load_average=os.getloadavg(),
             torch=torch.__version__,
             torch_threads=torch.get_num_threads(),
+            backend_threads=backend_threads,
             device=device),
         video=dict(path=video, width=width, height=height),
         frames=len(packed),
         repeat=repeat,
         rounds=rounds,
-        best=best,
-        model_fps_by_batch_size={
-            b: best[f'model_b{b}']['fps']
-            for b in batch_sizes
-        },
-        best_batch_size=best_batch,
-        model_fps=model['fps'],
-        tool_fps=tool['fps'],
-        tool_save_video_fps=tool_video['fps'],
+        backends=list(backends),
+        per_backend=per_backend,
+        **{k: v
+           for k, v in first.items() if k not in ('profile', 'rss')},
         mmdet_fps=mmdet['fps'],
         mmdet_infer_ms_per_frame=mmdet['infer_ms_per_frame'],
-        mmdet_draw_write_ms_per_frame=mmdet['draw_write_ms_per_frame'],
-        ratio_tool_to_model=tool['fps'] / model['fps'],
-        ratio_tool_video_to_model=tool_video['fps'] / model['fps'],
-        ratio_tool_video_to_mmdet=tool_video['fps'] / mmdet['fps'],
-        cpu_ratio_model_to_tool=model['cpu_ms_per_frame'] /
-        tool['cpu_ms_per_frame'],
-        cpu_ratio_mmdet_to_tool_video=mmdet['cpu_ms_per_frame'] /
-        tool_video['cpu_ms_per_frame'])
+        mmdet_draw_write_ms_per_frame=mmdet['draw_write_ms_per_frame'])
+
+
+def rss_growth(inferencer: VideoInferencer, folder: str, size: Sequence[int],
+               frames: int) -> dict:
+    """Peak RSS of the tool with ``--save-video`` on ``frames`` and on ten
+    times as many frames of a generated clip of ``size`` (W, H)."""
+    clip = os.path.join(folder, f'rss_{size[0]}x{size[1]}_{frames * 10}.mp4')
+    if not os.path.exists(clip):
+        make_video(clip, frames * 10, tuple(size), 25.0, night=True)
+    runs = {}
+    for count in (frames, frames * 10):
+        runs[count] = peak_rss_run(
+            tool_step(inferencer, clip, count, True))
+    short, long = runs[frames], runs[frames * 10]
+    return dict(
+        frames=[frames, frames * 10],
+        short=short,
+        long=long,
+        peak_ratio_long_to_short=long['peak_mb'] / short['peak_mb'])
+
+
+def _print_row(backend: str, name: str, m: dict) -> None:
+    print(f"| {backend} | {name} | {m['fps']:.2f} | {1000 / m['fps']:.1f} "
+          f"| {m['cpu_ms_per_frame']:.1f} |")
+
+
+def _print_profile(profile: dict) -> None:
+    stages = ', '.join(f'{k} {v:.1f}'
+                       for k, v in profile['ms_per_frame'].items())
+    waits = ', '.join(f'{k} {v:.1f}'
+                      for k, v in profile['wait_ms_per_frame'].items())
+    print(f"  profile (--save-video, batch {profile['batch_size']}, "
+          f"{profile['wall_ms_per_frame']:.1f} ms/frame wall): {stages} "
+          f'ms/frame; not busy per thread: {waits} ms/frame')
 
 
 def report(results: dict, out: Optional[str] = None) -> None:
-    """Print the table and the ratios; write the results as JSON to
-    ``out`` when given."""
-    batch_sizes = list(results['model_fps_by_batch_size'])
-    names = {f'model_b{b}': f'(1) model alone, batch {b}' for b in batch_sizes}
-    names.update(MEASUREMENT_NAMES)
-    best, mmdet = results['best'], results['best']['mmdet']
-    print('| measurement | fps | ms/frame | CPU ms/frame |')
-    print('|---|---|---|---|')
-    for key, name in names.items():
-        fps, cpu = best[key]['fps'], best[key]['cpu_ms_per_frame']
-        print(f'| {name} | {fps:.2f} | {1000 / fps:.1f} | {cpu:.1f} |')
-    print(f"mmdet loop: inference {mmdet['infer_ms_per_frame']:.1f} ms, "
-          f"drawing + writing {mmdet['draw_write_ms_per_frame']:.1f} ms "
+    """Print the table and the ratios per backend; write the results as
+    JSON to ``out`` when given."""
+    print('| backend | measurement | fps | ms/frame | CPU ms/frame |')
+    print('|---|---|---|---|---|')
+    for backend, entry in results['per_backend'].items():
+        p = _prefix(backend)
+        names = {
+            f'{p}model_b{b}': f'(1) model alone, batch {b}'
+            for b in entry['model_fps_by_batch_size']
+        }
+        names.update({p + k: v
+                      for k, v in MEASUREMENT_NAMES.items() if k != 'mmdet'})
+        for key, name in names.items():
+            _print_row(backend, name, entry['best'][key])
+    mmdet = results['best']['mmdet']
+    _print_row('pytorch', MEASUREMENT_NAMES['mmdet'], mmdet)
+    print(f"mmdet loop (PyTorch): inference {mmdet['infer_ms_per_frame']:.1f}"
+          f" ms, drawing + writing {mmdet['draw_write_ms_per_frame']:.1f} ms "
           'per frame')
-    print(f"fps ratios: detections-only / model = "
-          f"{results['ratio_tool_to_model']:.2f} (target >= 0.9); "
-          f"save-video / mmdet = {results['ratio_tool_video_to_mmdet']:.2f} "
-          f"(target >= 2); save-video / model = "
-          f"{results['ratio_tool_video_to_model']:.2f}")
-    print(f"CPU-time ratios: model / detections-only = "
-          f"{results['cpu_ratio_model_to_tool']:.2f}; mmdet / save-video = "
-          f"{results['cpu_ratio_mmdet_to_tool_video']:.2f}")
+    for backend, entry in results['per_backend'].items():
+        print(f"{backend}: detections-only / model = "
+              f"{entry['ratio_tool_to_model']:.2f}; save-video / mmdet loop "
+              f"= {entry['ratio_tool_video_to_mmdet']:.2f}; save-video / "
+              f"model = {entry['ratio_tool_video_to_model']:.2f}; CPU "
+              f"model / detections-only = "
+              f"{entry['cpu_ratio_model_to_tool']:.2f}")
+        if 'profile' in entry:
+            _print_profile(entry['profile'])
+        if 'rss' in entry:
+            rss = entry['rss']
+            print(f"  peak RSS, --save-video, {rss['frames'][0]} / "
+                  f"{rss['frames'][1]} frames: {rss['short']['peak_mb']:.0f}"
+                  f" / {rss['long']['peak_mb']:.0f} MB (ratio "
+                  f"{rss['peak_ratio_long_to_short']:.3f})")
     if out:
         atomic_dump_json(results, out, indent=1)
         print(f'results written to {out}')

@@ -156,16 +156,8 @@ class OnnxRuntimeDetector(BaseDetector):
                 f'{model_file}: execution provider(s) {missing} not '
                 f'available in this onnxruntime (available: '
                 f'{ort.get_available_providers()})')
-        options = ort.SessionOptions()
-        if num_threads:
-            options.intra_op_num_threads = int(num_threads)
-        try:
-            self.session = ort.InferenceSession(
-                model_file, options, providers=providers)
-        except Exception as error:  # ONNX Runtime raises its own types
-            raise ModelFileError(f'ONNX Runtime cannot load {model_file}: '
-                                 f'{error}') from None
-        self.input_name = self.session.get_inputs()[0].name
+        self.providers = providers
+        self.configure_session(num_threads)
         self.head = self._build_head(_inner_detector_cfg(model))
 
     @staticmethod
@@ -274,6 +266,38 @@ class OnnxRuntimeDetector(BaseDetector):
             for i, instances in zip(indices, decoded):
                 results[i] = instances
         return self.add_pred_to_datasample(batch_data_samples, results)
+
+    def configure_session(self, num_threads: Optional[int] = None,
+                          **options) -> None:
+        """(Re)create the session with ``num_threads`` intra-op threads
+        (ONNX Runtime's choice when None) and other ``SessionOptions``
+        attributes, e.g. ``execution_mode='ORT_PARALLEL'`` or
+        ``graph_optimization_level='ORT_ENABLE_ALL'`` (enum members by
+        name); a dotted key is a session config entry, e.g.
+        ``{'session.intra_op.allow_spinning': '0'}`` (idle threads sleep
+        instead of spinning). The outputs do not depend on them beyond
+        rounding."""
+        import onnxruntime as ort
+        session_options = ort.SessionOptions()
+        if num_threads:
+            session_options.intra_op_num_threads = int(num_threads)
+        enums = dict(
+            execution_mode=ort.ExecutionMode,
+            graph_optimization_level=ort.GraphOptimizationLevel)
+        for key, value in options.items():
+            if '.' in key:  # a session config entry
+                session_options.add_session_config_entry(key, str(value))
+                continue
+            if key in enums and isinstance(value, str):
+                value = getattr(enums[key], value)
+            setattr(session_options, key, value)
+        try:
+            self.session = ort.InferenceSession(
+                self.model_file, session_options, providers=self.providers)
+        except Exception as error:  # ONNX Runtime raises its own types
+            raise ModelFileError(f'ONNX Runtime cannot load '
+                                 f'{self.model_file}: {error}') from None
+        self.input_name = self.session.get_inputs()[0].name
 
     def extract_feat(self, batch_inputs: Tensor):
         raise NotImplementedError(

@@ -7,7 +7,9 @@ import pytest
 import torch
 from tool_loader import load_tool
 
+from lowlight.analysis.backend_benchmark import benchmark_backends
 from lowlight.apis import init_low_light_detector
+from lowlight.testing import make_detector
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 benchmark = load_tool('analysis_tools/benchmark')
@@ -103,3 +105,42 @@ def test_bad_arguments(configs):
     if not torch.cuda.is_available():
         with pytest.raises(SystemExit):
             benchmark.parse_args([configs[0], '--device', 'cuda'])
+
+
+def test_backends_in_one_run(tmp_path):
+    """PyTorch and ONNX Runtime on one tiny config (random weights, so the
+    tool exports them itself), both steps timed for each."""
+    config, _ = make_detector(tmp_path)
+    out = tmp_path / 'backends.json'
+    benchmark.main([
+        config, '--backends', 'pytorch', 'onnxruntime', '--shape', '64', '64',
+        '--warmup', '1', '--min-iters', '3', '--round-size', '3',
+        '--max-time', '0.5', '--out',
+        str(out)
+    ])
+    saved = json.loads(out.read_text())
+    assert set(saved['backends']) == {'pytorch', 'onnxruntime'}
+    for entry in saved['backends'].values():
+        for step in ('network', 'detector'):
+            assert entry[step]['images_per_s'] > 0
+            assert entry[step]['latency_p90_ms'] >= \
+                entry[step]['latency_ms'] * 0.999 > 0
+    assert saved['torch_threads'] == 2 and saved['backend_threads'] == 2
+    assert saved['ratios']['network'] == pytest.approx(
+        saved['backends']['onnxruntime']['network']['images_per_s'] /
+        saved['backends']['pytorch']['network']['images_per_s'])
+    split = saved['breakdown_ms']
+    assert split['decode'] > 0 and split['network'] > 0
+    assert split['detector'] == pytest.approx(
+        split['network'] + split['decode'] + split['rest'])
+
+
+def test_unknown_backend_is_refused(configs, capsys):
+    with pytest.raises(SystemExit):
+        benchmark.parse_args([configs[0], '--backends', 'pytorch', 'tvm'])
+    assert "unknown backend(s) ['tvm']" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        benchmark.parse_args(
+            [configs[0], '--compare', configs[1], '--backends', 'pytorch'])
+    with pytest.raises(ValueError, match='unknown backend'):
+        benchmark_backends(configs[0], backends=['tensorrt'])

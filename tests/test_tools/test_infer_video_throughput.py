@@ -1,6 +1,8 @@
 """tools/analysis_tools/video_throughput.py on a tiny model and clip."""
 import json
 
+import pytest
+
 from tool_loader import load_tool
 
 from lowlight.testing import frame_count, make_detector
@@ -36,3 +38,44 @@ def test_video_throughput_measures_all_modes(tmp_path, capsys):
     out = capsys.readouterr().out
     assert '(3) mmdet loop + visualizer + writer' in out
     assert 'save-video / mmdet' in out
+
+
+def test_video_throughput_onnxruntime_profile_and_rss(tmp_path, capsys):
+    """--backend onnxruntime: the tool exports the model itself; the
+    profile splits a run into its stages, and the RSS check runs on a clip
+    ten times longer."""
+    config, checkpoint = make_detector(tmp_path)
+    video = tmp_path / 'clip.mp4'
+    main = load_tool('analysis_tools/video_throughput').main
+    out = tmp_path / 'result.json'
+    assert main([
+        config, checkpoint, '--video',
+        str(video), '--generate', '--size', '96', '64', '--seconds', '0.4',
+        '--fps', '10', '--batch-sizes', '2', '--backend', 'onnxruntime',
+        '--profile', '--rss-frames', '2', '--out',
+        str(out)
+    ]) == 0
+    result = json.loads(out.read_text())
+    assert result['backends'] == ['onnxruntime']
+    entry = result['per_backend']['onnxruntime']
+    for key in ('model_fps', 'tool_fps', 'tool_save_video_fps'):
+        assert entry[key] > 0 and result[key] == entry[key], key
+    assert result['mmdet_fps'] > 0  # mmdet's loop runs PyTorch
+    profile = entry['profile']
+    assert profile['frames'] == 4
+    for stage in ('decode', 'preprocess', 'predict', 'predict/network',
+                  'predict/predict_by_feat', 'draw', 'encode', 'jsonl'):
+        assert profile['ms_per_frame'][stage] > 0, stage
+    assert set(profile['wait_ms_per_frame']) == {
+        'video-decode', 'main', 'video-write'
+    }
+    rss = entry['rss']
+    assert rss['frames'] == [2, 20]
+    assert rss['long']['peak_mb'] >= rss['long']['before_mb'] > 0
+    assert 'not busy per thread' in capsys.readouterr().out
+
+
+def test_video_throughput_unknown_backend(tmp_path):
+    main = load_tool('analysis_tools/video_throughput').main
+    with pytest.raises(SystemExit):
+        main(['cfg.py', '--video', 'v.mp4', '--backend', 'openvino'])

@@ -15,7 +15,11 @@ import torch
 from mmengine.config import DictAction
 
 import lowlight  # noqa: F401  (registers lowlight's modules)
+from lowlight.analysis.backend_benchmark import (benchmark_backends,
+                                                 check_backends,
+                                                 format_backends)
 from lowlight.analysis.benchmark import benchmark, check_arguments, report
+from lowlight.utils import atomic_dump_json
 from lowlight.engine import exit_on_checkpoint_error
 
 
@@ -29,6 +33,19 @@ def parse_args(argv=None):
         metavar='CONFIG2',
         help='config of model B; both '
         'models are measured in the same run, interleaved')
+    parser.add_argument(
+        '--backends',
+        nargs='+',
+        metavar='BACKEND',
+        help='measure the one config on these backends in the same run '
+        '(pytorch, onnxruntime): network alone and whole detector; it is '
+        'exported to a temporary ONNX file first')
+    parser.add_argument(
+        '--backend-threads',
+        type=int,
+        default=2,
+        help='intra-op threads of the ONNX Runtime session with --backends '
+        '(default: 2)')
     parser.add_argument(
         '--checkpoint',
         nargs='+',
@@ -57,7 +74,8 @@ def parse_args(argv=None):
         '--threads',
         type=int,
         default=None,
-        help='CPU threads for torch (default: torch\'s choice)')
+        help='CPU threads for torch (default: torch\'s choice; 2 with '
+        '--backends)')
     parser.add_argument(
         '--warmup',
         type=int,
@@ -98,6 +116,9 @@ def parse_args(argv=None):
     error = check_arguments(
         len(args.configs), args.checkpoint, args.batch_size, args.shape,
         args.device)
+    if not error and args.backends:
+        error = ('--backends measures one config; drop --compare'
+                 if args.compare else check_backends(args.backends))
     if error:
         parser.error(error)
     return args
@@ -105,6 +126,22 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    timing = dict(
+        warmup=args.warmup,
+        min_iters=args.min_iters,
+        round_size=args.round_size,
+        rel_tol=args.rel_tol,
+        max_time=args.max_time)
+    if args.backends:
+        with exit_on_checkpoint_error():
+            results = benchmark_backends(
+                args.config, (args.checkpoint or [None])[0], args.backends,
+                args.shape, args.batch_size, args.threads or 2,
+                args.backend_threads, None, args.cfg_options, **timing)
+        print(format_backends(results))
+        if args.out:
+            atomic_dump_json(results, args.out, indent=2)
+        return results
     with exit_on_checkpoint_error():
         results = benchmark(
             args.configs,
@@ -115,11 +152,7 @@ def main(argv=None):
             args.threads,
             args.skip_flops,
             args.cfg_options,
-            warmup=args.warmup,
-            min_iters=args.min_iters,
-            round_size=args.round_size,
-            rel_tol=args.rel_tol,
-            max_time=args.max_time)
+            **timing)
     report(results, args.out)
     return results
 

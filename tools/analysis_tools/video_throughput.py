@@ -15,6 +15,7 @@ import argparse
 import sys
 
 import lowlight  # noqa: F401  (registers the lowlight modules)
+from lowlight.analysis.backend_benchmark import check_backends
 from lowlight.analysis.video_throughput import (generate_clip, report,
                                                 video_throughput)
 from lowlight.engine import exit_on_checkpoint_error
@@ -60,10 +61,38 @@ def parse_args(argv=None):
         type=int,
         default=None,
         help='torch intra-op threads (default: torch\'s choice)')
+    parser.add_argument(
+        '--backends',
+        '--backend',
+        nargs='+',
+        default=['pytorch'],
+        help='pytorch and/or onnxruntime (exported to a temporary file); '
+        'mmdet\'s loop always runs PyTorch (default: pytorch)')
+    parser.add_argument(
+        '--backend-threads',
+        type=int,
+        default=2,
+        help='ONNX Runtime intra-op threads (default: 2)')
+    parser.add_argument(
+        '--profile',
+        action='store_true',
+        help='add one run of the tool (--save-video) per backend split '
+        'into decode, preprocess, model, JSON, draw, encode and waits')
+    parser.add_argument(
+        '--rss-frames',
+        type=int,
+        default=None,
+        metavar='N',
+        help='add the peak RSS of the tool (--save-video) on N and 10 N '
+        'frames of a generated clip')
     parser.add_argument('--score-thr', type=float, default=0.3)
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--out', help='write the results as JSON here')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    error = check_backends(args.backends)
+    if error:
+        parser.error(error)
+    return args
 
 
 def main(argv=None) -> int:
@@ -73,7 +102,9 @@ def main(argv=None) -> int:
     with exit_on_checkpoint_error():
         results = video_throughput(args.config, args.checkpoint, args.video,
                                    args.frames, args.batch_sizes, args.repeat,
-                                   args.threads, args.score_thr, args.device)
+                                   args.threads, args.score_thr, args.device,
+                                   args.backends, args.backend_threads,
+                                   args.profile, args.rss_frames)
     report(results, args.out)
     return 0
 

@@ -1,7 +1,8 @@
 """Detect objects in decoded frames: the config's test pipeline on one
 frame, batched ``predict`` on a few."""
+import contextlib
 import copy
-from typing import Dict, List, Sequence
+from typing import Dict, Iterator, List, Sequence
 
 import numpy as np
 import torch
@@ -12,6 +13,25 @@ from mmengine.dataset import pseudo_collate
 from mmdet.utils import get_test_pipeline_cfg
 from mmdet.visualization.palette import get_palette
 from ...models.detectors import LowLightDetector
+
+
+@contextlib.contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Run the calling worker thread's torch operations on one thread.
+
+    OpenMP gives every thread that starts a parallel region its own team of
+    threads, which spin between regions; the small tensor copies of a worker
+    (mmdet's ``PackDetInputs``) would start one beside the model's team and
+    slow the model down. The count is per thread for threads that already
+    ran torch, but threads that start torch later inherit the last value
+    set, so it is restored on exit.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _hwc(tensor: torch.Tensor) -> np.ndarray:
@@ -29,6 +49,13 @@ class FrameDetector:
         score_thr (float): Detections below this score are dropped.
 
     Attributes:
+        small_ops_one_thread (bool): Run the data preprocessor, and for a
+            model whose network runs in a runtime session (ONNX Runtime)
+            all of ``predict``, with torch on one thread: these are small
+            tensor operations, and on a machine whose cores the decode and
+            write threads share, a team of OpenMP threads waits for them
+            longer than they compute. Same results (element-wise
+            operations, sorting and NMS do not depend on the thread count).
         pipeline (Compose): The config's test pipeline reading arrays
             (``LoadImageFromNDArray``), as
             :func:`mmdet.apis.inference_detector` does.
@@ -39,6 +66,7 @@ class FrameDetector:
     def __init__(self, model: nn.Module, score_thr: float = 0.3) -> None:
         self.model = model
         self.score_thr = score_thr
+        self.small_ops_one_thread = True
         pipeline_cfg = copy.deepcopy(get_test_pipeline_cfg(model.cfg))
         pipeline_cfg[0].type = 'mmdet.LoadImageFromNDArray'
         self.pipeline = Compose(pipeline_cfg)
@@ -82,7 +110,16 @@ class FrameDetector:
             (h, w, 1|3) and ``reflectance`` (h, w, 3), float RGB in [0, 1]
             at the model input size without padding.
         """
-        data = self.model.data_preprocessor(pseudo_collate(packed), False)
+        one_thread = one_torch_thread if self.small_ops_one_thread \
+            else contextlib.nullcontext
+        with one_thread():
+            data = self.model.data_preprocessor(pseudo_collate(packed), False)
+        runtime = hasattr(self.model, 'session')  # the network is not torch
+        with one_thread() if runtime else contextlib.nullcontext():
+            return self._predict(data, with_decomposition)
+
+    def _predict(self, data: Dict, with_decomposition: bool) -> List[Dict]:
+        """:meth:`predict` after the data preprocessor."""
         if with_decomposition and isinstance(self.model, LowLightDetector):
             samples = self.model.predict(
                 data['inputs'], data['data_samples'], with_decomposition=True)

@@ -31,7 +31,7 @@ from typing import Dict, Iterator, List, Optional, Tuple, Union
 
 import torch
 
-from .detector import FrameDetector
+from .detector import FrameDetector, one_torch_thread
 from .inputs import VideoInput, collect_inputs, parse_shard, select_shard
 from .manifest import (STATUS_FILE, RunManifest, make_entry, read_status,
                        write_json_atomic)
@@ -137,25 +137,6 @@ class _Message:
     kind: str
     job: _Job
     payload: object = None
-
-
-@contextlib.contextmanager
-def one_torch_thread() -> Iterator[None]:
-    """Run the calling worker thread's torch operations on one thread.
-
-    OpenMP gives every thread that starts a parallel region its own team of
-    threads, which spin between regions; the small tensor copies of a worker
-    (mmdet's ``PackDetInputs``) would start one beside the model's team and
-    slow the model down. The count is per thread for threads that already
-    ran torch, but threads that start torch later inherit the last value
-    set, so it is restored on exit.
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 class VideoRun:
