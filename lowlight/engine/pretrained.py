@@ -37,7 +37,7 @@ def t2_addition_prefixes(model: nn.Module) -> Tuple[str, ...]:
     """
     prefixes = []
     for name, module in model.named_modules():
-        if name in ('enhancer', 'input_correction'):
+        if name in ('enhancer', 'input_correction', 'reflectance_input'):
             prefixes.append(f'{name}.')
         elif isinstance(module, SemanticAggregationNeck):
             prefixes.append(f'{name}.')

@@ -22,7 +22,7 @@ def mmdet_scope():
     init_default_scope('mmdet')
 
 
-def _low_light(mode, num_classes=3):
+def _low_light(mode, num_classes=3, **options):
     detector = tiny_yolov3_model(num_classes)
     detector.pop('data_preprocessor')
     if mode != 'none':
@@ -39,7 +39,8 @@ def _low_light(mode, num_classes=3):
              enhancer=None if mode == 'none' else dict(
                  type='RetinexDecomposer', num_stages=1, calib_channels=4),
              data_preprocessor=dict(type='DetDataPreprocessor',
-                                    mean=[0, 0, 0], std=[255, 255, 255])))
+                                    mean=[0, 0, 0], std=[255, 255, 255]),
+             **options))
 
 
 @pytest.fixture()
@@ -72,6 +73,13 @@ def test_t2_fine_tunes_from_a_plain_checkpoint(plain_file):
         assert torch.equal(after[key], before[key]), key
     # the wrapped plain detector loads its own file too
     load_pretrained(_low_light('none'), str(path))
+    # so do the optional input additions, at their identity start
+    t2 = _low_light('joint', illumination_correction='learned',
+                    reflectance_side_input=True)
+    load_pretrained(t2, str(path))
+    assert {'input_correction.', 'reflectance_input.'} <= set(
+        t2_addition_prefixes(t2))
+    assert t2.reflectance_input.proj.weight.abs().sum() == 0
 
 
 def test_another_class_count_or_model_is_refused(plain_file, tmp_path):

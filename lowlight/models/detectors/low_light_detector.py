@@ -89,6 +89,28 @@ class LearnedCorrection(nn.Module):
         return (img * illumination.pow(-self.exponent)).clamp(0.0, max_value)
 
 
+class ReflectanceSideInput(nn.Module):
+    """``log R`` added to the backbone's normalised input through a 1x1
+    convolution initialised to zero.
+
+    The backbone keeps the image it was pretrained on and gets, beside it,
+    the reflectance in the log domain (``log I - log L``: no clipping, the
+    lighting divided out); at initialisation the sum is the input itself.
+    """
+
+    def __init__(self, eps: float = 1e-3) -> None:
+        super().__init__()
+        self.eps = eps
+        self.proj = nn.Conv2d(3, 3, 1)
+        nn.init.zeros_(self.proj.weight)
+        nn.init.zeros_(self.proj.bias)
+
+    def forward(self, x: Tensor, reflectance: Tensor) -> Tensor:
+        """(N, 3, H, W) normalised input and reflectance -> the input plus
+        the projected (N, 3, H, W) ``log(max(R, eps))``."""
+        return x + self.proj(torch.log(reflectance.clamp(min=self.eps)))
+
+
 @MODELS.register_module()
 class LowLightDetector(BaseDetector):
     """Enhancer + (illumination-guided) detector, trained jointly.
@@ -145,6 +167,10 @@ class LowLightDetector(BaseDetector):
             ``'joint'`` and ``'frozen'`` modes: ``'full'``, the reflectance
             ``R = I / L``; ``'learned'``, ``I / L^a`` with ``a`` learnt from
             0 (:class:`LearnedCorrection`). Defaults to ``'full'``.
+        reflectance_side_input (bool): in ``'joint'`` and ``'frozen'``
+            modes, also give the backbone ``log R`` through a
+            zero-initialised 1x1 convolution
+            (:class:`ReflectanceSideInput`). Defaults to False.
         data_preprocessor (dict, optional): the outer data preprocessor.
         init_cfg (dict or list[dict], optional): initialisation config.
     """
@@ -158,6 +184,7 @@ class LowLightDetector(BaseDetector):
                  enhancer_loss_weight: float = 1.0,
                  detection_grad_scale: float = 1.0,
                  illumination_correction: str = 'full',
+                 reflectance_side_input: bool = False,
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(
@@ -196,6 +223,9 @@ class LowLightDetector(BaseDetector):
             self.enhancer.requires_grad_(False)
         self.input_correction = (
             LearnedCorrection() if illumination_correction == 'learned'
+            and mode in ('joint', 'frozen') else None)
+        self.reflectance_input = (
+            ReflectanceSideInput() if reflectance_side_input
             and mode in ('joint', 'frozen') else None)
         self.register_buffer(
             'detector_mean',
@@ -239,6 +269,7 @@ class LowLightDetector(BaseDetector):
             dict: ``state_dict``.
         """
         own = ('detector.', 'enhancer.', 'input_correction.',
+               'reflectance_input.',
                'data_preprocessor.')
         for key in [k for k in state_dict if k.startswith(prefix)]:
             local = key[len(prefix):]
@@ -358,11 +389,14 @@ class LowLightDetector(BaseDetector):
             with torch.no_grad():
                 decomposition = self.enhancer(batch_inputs, img_shapes)
             image, illumination = decomposition
+        reflectance = image
         if self.input_correction is not None:
             image = self.input_correction(
                 batch_inputs, illumination,
                 getattr(self.enhancer, 'max_reflectance', 1.0))
         x = (image * 255 - self.detector_mean) / self.detector_std
+        if self.reflectance_input is not None:
+            x = self.reflectance_input(x, reflectance)
         return x, illumination, decomposition
 
     def features(self, x: Tensor,

@@ -343,3 +343,51 @@ def test_learned_correction_starts_as_the_pretrained_plain_detector():
     assert _build(_light_cfg(mode='preprocess',
                              illumination_correction='learned')
                   ).input_correction is None
+
+
+def test_reflectance_side_input_starts_as_the_pretrained_plain_detector(
+        tmp_path):
+    t2_cfg = _light_cfg(
+        illumination_correction='learned',
+        detection_grad_scale=0.0,
+        reflectance_side_input=True)
+    plain_cfg = _light_cfg(mode='none')
+    plain_cfg.detector.neck = plain_cfg.detector.neck[0]
+    plain = _build(plain_cfg, seed=1)
+    model = _build(t2_cfg, seed=2)
+    result = model.load_state_dict(plain.state_dict(), strict=False)
+    assert result.unexpected_keys == []
+    assert 'reflectance_input.proj.weight' in result.missing_keys
+    plain.eval(), model.eval()
+    inputs, samples = _batch(model)
+    with torch.no_grad():
+        ours = model._forward(inputs, samples)
+        theirs = plain._forward(inputs, samples)
+    for a_level, b_level in zip(ours, theirs):
+        for a, b in zip(a_level, b_level):
+            torch.testing.assert_close(a, b)
+    # the detection loss trains the projection, not the enhancer
+    model.train()
+    det_loss, _ = _detection_loss(model, *_batch(model))
+    det_loss.backward()
+    assert model.reflectance_input.proj.weight.grad.abs().sum() > 0
+    assert model.enhancer.estimator[0].conv.weight.grad.abs().sum() == 0
+    # it changes the backbone input once trained: x + W log R + b
+    with torch.no_grad():
+        model.reflectance_input.proj.weight.fill_(0.5)
+    model.eval()
+    with torch.no_grad():
+        x, _, decomposition = model.backbone_input(inputs)
+        reference = (inputs * 255 - model.detector_mean) / model.detector_std
+        log_r = torch.log(decomposition.reflectance.clamp(min=1e-3))
+    torch.testing.assert_close(x, reference + 0.5 * log_r.sum(1, keepdim=True))
+    # a saved model loads back with its own projection (not moved into the
+    # inner detector as a plain checkpoint's keys are)
+    again = _build(t2_cfg, seed=3)
+    again.load_state_dict(model.state_dict())
+    assert torch.equal(again.reflectance_input.proj.weight,
+                       model.reflectance_input.proj.weight)
+    # the baselines carry none
+    assert _build(_light_cfg(mode='preprocess',
+                             reflectance_side_input=True)
+                  ).reflectance_input is None
