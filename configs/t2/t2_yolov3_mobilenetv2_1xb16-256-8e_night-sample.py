@@ -22,11 +22,14 @@ _base_ = [
 # enhancer's own losses only (no detection gradient, so the detector cannot
 # rewrite it into an edge or object map); the backbone sees I / L^a with a
 # learnt from 0, so the model starts as the pretrained detector; L guides
-# the backbone and the aggregation neck adds context.
+# the backbone and the aggregation neck adds context. The backbone also
+# gets log R = log I - log L through a zero-initialised 1x1 convolution
+# (chosen on val: 72.6 against 70.1 without it, seed 0).
 model = dict(
     enhancer=dict(num_stages=1, illumination_scale=8),
     detection_grad_scale=0.0,
     illumination_correction='learned',
+    reflectance_side_input=True,
     detector=dict(
         backbone=dict(guide_channels=8),
         neck=[
@@ -79,7 +82,8 @@ optim_wrapper = dict(
             'detector.neck.1': dict(lr_mult=5.0),
             'detector.backbone.heads': dict(lr_mult=5.0),
             'detector.backbone.encoder': dict(lr_mult=5.0),
-            'input_correction': dict(lr_mult=10.0, decay_mult=0.0)
+            'input_correction': dict(lr_mult=10.0, decay_mult=0.0),
+            'reflectance_input': dict(lr_mult=5.0)
         }))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.05, by_epoch=False, begin=0, end=50),
