@@ -84,7 +84,7 @@ def _network_step(backend: str, model, data_batch: dict):
             with torch.no_grad():
                 model._forward(inputs)
     else:
-        feed = {model.input_name: model._fit(inputs).numpy()}
+        feed = {model.input_name: inputs.float().numpy()}
 
         def step():
             model.session.run(None, feed)

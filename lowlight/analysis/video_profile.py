@@ -108,8 +108,8 @@ def _instrumented(inferencer: VideoInferencer, clock: _Clock):
     ]
     if hasattr(model, 'session'):  # OnnxRuntimeDetector
         patches += [
-            mock.patch.object(model, '_forward',
-                              clock.wrap('predict/network', model._forward)),
+            mock.patch.object(model, '_run',
+                              clock.wrap('predict/network', model._run)),
             mock.patch.object(
                 model.head, 'predict_by_feat',
                 clock.wrap('predict/predict_by_feat',
