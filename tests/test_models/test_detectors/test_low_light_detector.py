@@ -306,25 +306,35 @@ def test_loads_a_plain_mmdet_checkpoint_into_the_inner_detector(tmp_path):
         assert torch.equal(again.state_dict()[key], value)
 
 
-def test_learned_correction_starts_as_the_pretrained_plain_detector():
+def _starts_as_the_plain_detector(new_key, **options):
+    """A T2 with ``options``, loaded from a plain detector's weights: only
+    T2 additions (among them ``new_key``) are missing, and its raw outputs
+    are the plain detector's. Returns the T2 (eval mode) and its batch."""
     t2_cfg = _light_cfg(
-        illumination_correction='learned', detection_grad_scale=0.0)
+        illumination_correction='learned', detection_grad_scale=0.0,
+        **options)
     plain_cfg = _light_cfg(mode='none')
     plain_cfg.detector.neck = plain_cfg.detector.neck[0]
     plain = _build(plain_cfg, seed=1)
     model = _build(t2_cfg, seed=2)
     result = model.load_state_dict(plain.state_dict(), strict=False)
     assert result.unexpected_keys == []
-    assert 'input_correction.exponent' in result.missing_keys
+    assert new_key in result.missing_keys
     plain.eval(), model.eval()
     inputs, samples = _batch(model)
     with torch.no_grad():
         ours = model._forward(inputs, samples)
         theirs = plain._forward(inputs, samples)
-    # a = 0, zero guidance heads, zero aggregation outputs: the same network
     for a_level, b_level in zip(ours, theirs):
         for a, b in zip(a_level, b_level):
             torch.testing.assert_close(a, b)
+    return model, inputs, samples
+
+
+def test_learned_correction_starts_as_the_pretrained_plain_detector():
+    # a = 0, zero guidance heads, zero aggregation outputs: the same network
+    model, inputs, samples = _starts_as_the_plain_detector(
+        'input_correction.exponent')
     # the detector's input is I / L^a; a = 1 gives the reflectance
     with torch.no_grad():
         model.input_correction.exponent.fill_(1.0)
@@ -347,25 +357,8 @@ def test_learned_correction_starts_as_the_pretrained_plain_detector():
 
 def test_reflectance_side_input_starts_as_the_pretrained_plain_detector(
         tmp_path):
-    t2_cfg = _light_cfg(
-        illumination_correction='learned',
-        detection_grad_scale=0.0,
-        reflectance_side_input=True)
-    plain_cfg = _light_cfg(mode='none')
-    plain_cfg.detector.neck = plain_cfg.detector.neck[0]
-    plain = _build(plain_cfg, seed=1)
-    model = _build(t2_cfg, seed=2)
-    result = model.load_state_dict(plain.state_dict(), strict=False)
-    assert result.unexpected_keys == []
-    assert 'reflectance_input.proj.weight' in result.missing_keys
-    plain.eval(), model.eval()
-    inputs, samples = _batch(model)
-    with torch.no_grad():
-        ours = model._forward(inputs, samples)
-        theirs = plain._forward(inputs, samples)
-    for a_level, b_level in zip(ours, theirs):
-        for a, b in zip(a_level, b_level):
-            torch.testing.assert_close(a, b)
+    model, inputs, _ = _starts_as_the_plain_detector(
+        'reflectance_input.proj.weight', reflectance_side_input=True)
     # the detection loss trains the projection, not the enhancer
     model.train()
     det_loss, _ = _detection_loss(model, *_batch(model))
@@ -383,7 +376,9 @@ def test_reflectance_side_input_starts_as_the_pretrained_plain_detector(
     torch.testing.assert_close(x, reference + 0.5 * log_r.sum(1, keepdim=True))
     # a saved model loads back with its own projection (not moved into the
     # inner detector as a plain checkpoint's keys are)
-    again = _build(t2_cfg, seed=3)
+    again = _build(_light_cfg(
+        illumination_correction='learned', detection_grad_scale=0.0,
+        reflectance_side_input=True), seed=3)
     again.load_state_dict(model.state_dict())
     assert torch.equal(again.reflectance_input.proj.weight,
                        model.reflectance_input.proj.weight)
