@@ -26,6 +26,7 @@ from unittest import mock
 from lowlight.apis import VideoInferencer
 from lowlight.apis.video import outputs as video_outputs
 from lowlight.apis.video import run as video_run
+from lowlight.deployment import OnnxRuntimeDetector
 
 #: stage -> the worker thread it runs in
 STAGE_THREADS = dict(
@@ -106,7 +107,7 @@ def _instrumented(inferencer: VideoInferencer, clock: _Clock):
             clock.wrap('predict/preprocessor',
                        model.data_preprocessor.forward)),
     ]
-    if hasattr(model, 'session'):  # OnnxRuntimeDetector
+    if isinstance(model, OnnxRuntimeDetector):
         patches += [
             mock.patch.object(model, '_run',
                               clock.wrap('predict/network', model._run)),

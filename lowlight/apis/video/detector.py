@@ -12,6 +12,7 @@ from mmengine.dataset import pseudo_collate
 
 from mmdet.utils import get_test_pipeline_cfg
 from mmdet.visualization.palette import get_palette
+from ...deployment.onnxruntime_detector import OnnxRuntimeDetector
 from ...models.detectors import LowLightDetector
 
 
@@ -49,13 +50,6 @@ class FrameDetector:
         score_thr (float): Detections below this score are dropped.
 
     Attributes:
-        small_ops_one_thread (bool): Run the data preprocessor, and for a
-            model whose network runs in a runtime session (ONNX Runtime)
-            all of ``predict``, with torch on one thread: these are small
-            tensor operations, and on a machine whose cores the decode and
-            write threads share, a team of OpenMP threads waits for them
-            longer than they compute. Same results (element-wise
-            operations, sorting and NMS do not depend on the thread count).
         pipeline (Compose): The config's test pipeline reading arrays
             (``LoadImageFromNDArray``), as
             :func:`mmdet.apis.inference_detector` does.
@@ -66,7 +60,6 @@ class FrameDetector:
     def __init__(self, model: nn.Module, score_thr: float = 0.3) -> None:
         self.model = model
         self.score_thr = score_thr
-        self.small_ops_one_thread = True
         pipeline_cfg = copy.deepcopy(get_test_pipeline_cfg(model.cfg))
         pipeline_cfg[0].type = 'mmdet.LoadImageFromNDArray'
         self.pipeline = Compose(pipeline_cfg)
@@ -110,12 +103,14 @@ class FrameDetector:
             (h, w, 1|3) and ``reflectance`` (h, w, 3), float RGB in [0, 1]
             at the model input size without padding.
         """
-        one_thread = one_torch_thread if self.small_ops_one_thread \
-            else contextlib.nullcontext
-        with one_thread():
+        # The data preprocessor, and all of an ONNX Runtime model's torch
+        # work (decode, NMS), are small tensor operations: a team of OpenMP
+        # threads, on cores the decode and write threads share, waits for
+        # them longer than they compute. Same results on one thread.
+        with one_torch_thread():
             data = self.model.data_preprocessor(pseudo_collate(packed), False)
-        runtime = hasattr(self.model, 'session')  # the network is not torch
-        with one_thread() if runtime else contextlib.nullcontext():
+        runtime = isinstance(self.model, OnnxRuntimeDetector)
+        with one_torch_thread() if runtime else contextlib.nullcontext():
             return self._predict(data, with_decomposition)
 
     def _predict(self, data: Dict, with_decomposition: bool) -> List[Dict]:
