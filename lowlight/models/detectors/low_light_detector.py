@@ -107,8 +107,16 @@ class ReflectanceSideInput(nn.Module):
 
     def forward(self, x: Tensor, reflectance: Tensor) -> Tensor:
         """(N, 3, H, W) normalised input and reflectance -> the input plus
-        the projected (N, 3, H, W) ``log(max(R, eps))``."""
-        return x + self.proj(torch.log(reflectance.clamp(min=self.eps)))
+        the projected (N, 3, H, W) ``log(max(R, eps))``.
+
+        The 1x1 convolution runs as one batched (3, 3) x (3, H*W) product
+        added to the input (``baddbmm``): the same numbers, without the
+        overhead of a 3-channel convolution on CPU.
+        """
+        log_r = torch.log(reflectance.clamp(min=self.eps)).flatten(2)
+        weight = self.proj.weight.flatten(1).expand(x.shape[0], 3, 3)
+        out = torch.baddbmm(x.flatten(2), weight, log_r).view_as(x)
+        return out + self.proj.bias.view(1, 3, 1, 1)
 
 
 @MODELS.register_module()

@@ -13,6 +13,7 @@ from mmengine.runner import load_checkpoint
 import lowlight  # noqa: F401
 from lowlight.models.backbones import IlluminationGuidedBackbone
 from lowlight.models.detectors import LowLightDetector
+from lowlight.models.detectors.low_light_detector import ReflectanceSideInput
 
 CONFIG_DIR = Path(__file__).parents[3] / 'configs' / '_base_' / 'models'
 SHAPES = [(3, 97, 131), (3, 128, 64)]  # odd and differently sized images
@@ -353,6 +354,19 @@ def test_learned_correction_starts_as_the_pretrained_plain_detector():
     assert _build(_light_cfg(mode='preprocess',
                              illumination_correction='learned')
                   ).input_correction is None
+
+
+def test_reflectance_side_input_is_its_1x1_convolution():
+    """The matrix product in forward gives what the 1x1 conv gives."""
+    torch.manual_seed(0)
+    side = ReflectanceSideInput()
+    with torch.no_grad():
+        side.proj.weight.normal_()
+        side.proj.bias.normal_()
+        x = torch.randn(2, 3, 9, 7)
+        reflectance = torch.rand(2, 3, 9, 7)
+        expected = x + side.proj(torch.log(reflectance.clamp(min=1e-3)))
+        torch.testing.assert_close(side(x, reflectance), expected)
 
 
 def test_reflectance_side_input_starts_as_the_pretrained_plain_detector(
