@@ -86,37 +86,62 @@ class LearnedCorrection(nn.Module):
                 max_value: float) -> Tensor:
         """(N, 3, H, W) image and (N, C_L, H, W) L in (0, 1] -> the
         corrected (N, 3, H, W) image, clipped to ``[0, max_value]``."""
-        return (img * illumination.pow(-self.exponent)).clamp(0.0, max_value)
+        # exp(-a log L) is L^-a, computed faster than pow on CPU
+        gain = torch.exp(torch.log(illumination) * -self.exponent)
+        return (img * gain).clamp(0.0, max_value)
 
 
 class ReflectanceSideInput(nn.Module):
-    """``log R`` added to the backbone's normalised input through a 1x1
-    convolution initialised to zero.
+    """``log R`` (and optionally ``log L``) added to the backbone's
+    normalised input through a 1x1 convolution initialised to zero.
 
     The backbone keeps the image it was pretrained on and gets, beside it,
     the reflectance in the log domain (``log I - log L``: no clipping, the
     lighting divided out); at initialisation the sum is the input itself.
+    With ``with_illumination``, ``log L`` is a further input channel of the
+    projection: the illumination guides the backbone at its stem.
+
+    Args:
+        illumination_channels (int): channels of ``L`` read with
+            ``with_illumination``. Defaults to 1.
+        with_illumination (bool): also project ``log L``. Defaults to False.
+        eps (float): lower bound of ``R`` before the log. Defaults to 1e-3.
     """
 
-    def __init__(self, eps: float = 1e-3) -> None:
+    def __init__(self,
+                 illumination_channels: int = 1,
+                 with_illumination: bool = False,
+                 eps: float = 1e-3) -> None:
         super().__init__()
         self.eps = eps
-        self.proj = nn.Conv2d(3, 3, 1)
+        self.with_illumination = with_illumination
+        in_channels = 3 + (illumination_channels if with_illumination else 0)
+        self.proj = nn.Conv2d(in_channels, 3, 1)
         nn.init.zeros_(self.proj.weight)
         nn.init.zeros_(self.proj.bias)
 
-    def forward(self, x: Tensor, reflectance: Tensor) -> Tensor:
-        """(N, 3, H, W) normalised input and reflectance -> the input plus
-        the projected (N, 3, H, W) ``log(max(R, eps))``.
+    def forward(self,
+                x: Tensor,
+                reflectance: Tensor,
+                illumination: Optional[Tensor] = None) -> Tensor:
+        """(N, 3, H, W) normalised input, reflectance and (N, C_L, H, W)
+        illumination in (0, 1] -> the input plus the projected
+        ``log(max(R, eps))`` (and ``log L``): (N, 3, H, W).
 
-        The 1x1 convolution runs as one batched (3, 3) x (3, H*W) product
+        The 1x1 convolution runs as batched (3, C) x (C, H*W) products
         added to the input (``baddbmm``): the same numbers, without the
-        overhead of a 3-channel convolution on CPU.
+        overhead of a convolution with a handful of channels on CPU.
         """
+        weight = self.proj.weight.flatten(1).expand(x.shape[0], -1, -1)
         log_r = torch.log(reflectance.clamp(min=self.eps)).flatten(2)
-        weight = self.proj.weight.flatten(1).expand(x.shape[0], 3, 3)
-        out = torch.baddbmm(x.flatten(2), weight, log_r).view_as(x)
-        return out + self.proj.bias.view(1, 3, 1, 1)
+        out = torch.baddbmm(x.flatten(2), weight[:, :, :3], log_r)
+        if self.with_illumination:
+            if illumination is None:
+                raise ValueError('ReflectanceSideInput(with_illumination='
+                                 'True) needs the illumination')
+            out = torch.baddbmm(out, weight[:, :, 3:],
+                                torch.log(illumination).flatten(2))
+        return out.view_as(x) + self.proj.bias.view(1, 3, 1, 1)
 
 
 @MODELS.register_module()
@@ -175,10 +200,11 @@ class LowLightDetector(BaseDetector):
             ``'joint'`` and ``'frozen'`` modes: ``'full'``, the reflectance
             ``R = I / L``; ``'learned'``, ``I / L^a`` with ``a`` learnt from
             0 (:class:`LearnedCorrection`). Defaults to ``'full'``.
-        reflectance_side_input (bool): in ``'joint'`` and ``'frozen'``
-            modes, also give the backbone ``log R`` through a
+        reflectance_side_input (bool | dict): in ``'joint'`` and
+            ``'frozen'`` modes, also give the backbone ``log R`` through a
             zero-initialised 1x1 convolution
-            (:class:`ReflectanceSideInput`). Defaults to False.
+            (:class:`ReflectanceSideInput`); a dict gives its arguments,
+            e.g. ``dict(with_illumination=True)``. Defaults to False.
         data_preprocessor (dict, optional): the outer data preprocessor.
         init_cfg (dict or list[dict], optional): initialisation config.
     """
@@ -192,7 +218,7 @@ class LowLightDetector(BaseDetector):
                  enhancer_loss_weight: float = 1.0,
                  detection_grad_scale: float = 1.0,
                  illumination_correction: str = 'full',
-                 reflectance_side_input: bool = False,
+                 reflectance_side_input: Union[bool, dict] = False,
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(
@@ -232,8 +258,14 @@ class LowLightDetector(BaseDetector):
         self.input_correction = (
             LearnedCorrection() if illumination_correction == 'learned'
             and mode in ('joint', 'frozen') else None)
+        side_input = (
+            dict(reflectance_side_input) if isinstance(
+                reflectance_side_input, dict) else {}
+        ) if reflectance_side_input else None
         self.reflectance_input = (
-            ReflectanceSideInput() if reflectance_side_input
+            ReflectanceSideInput(
+                getattr(self.enhancer, 'illumination_channels', 1),
+                **side_input) if side_input is not None
             and mode in ('joint', 'frozen') else None)
         self.register_buffer(
             'detector_mean',
@@ -404,7 +436,7 @@ class LowLightDetector(BaseDetector):
                 getattr(self.enhancer, 'max_reflectance', 1.0))
         x = (image * 255 - self.detector_mean) / self.detector_std
         if self.reflectance_input is not None:
-            x = self.reflectance_input(x, reflectance)
+            x = self.reflectance_input(x, reflectance, illumination)
         return x, illumination, decomposition
 
     def features(self, x: Tensor,

@@ -365,8 +365,22 @@ def test_reflectance_side_input_is_its_1x1_convolution():
         side.proj.bias.normal_()
         x = torch.randn(2, 3, 9, 7)
         reflectance = torch.rand(2, 3, 9, 7)
+        illumination = torch.rand(2, 1, 9, 7) + 1e-3
         expected = x + side.proj(torch.log(reflectance.clamp(min=1e-3)))
         torch.testing.assert_close(side(x, reflectance), expected)
+    # with log L as a further channel (the illumination at the stem)
+    side = ReflectanceSideInput(with_illumination=True)
+    assert side(x, reflectance, illumination).equal(x)  # zero at start
+    with torch.no_grad():
+        side.proj.weight.normal_()
+        side.proj.bias.normal_()
+        log_rl = torch.cat(
+            [torch.log(reflectance.clamp(min=1e-3)),
+             torch.log(illumination)], 1)
+        torch.testing.assert_close(
+            side(x, reflectance, illumination), x + side.proj(log_rl))
+    with pytest.raises(ValueError, match='needs the illumination'):
+        side(x, reflectance)
 
 
 def test_reflectance_side_input_starts_as_the_pretrained_plain_detector(
