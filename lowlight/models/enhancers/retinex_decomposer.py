@@ -152,6 +152,10 @@ class RetinexDecomposer(BaseDecomposer):
             Defaults to 0.6.
         exposure_patch (int): patch size of the exposure term.
             Defaults to 16.
+        zero_init_estimator (bool): initialise the estimator's last
+            convolution to zero, so that training starts from ``L = p(I)``
+            (``up(q)`` with ``illumination_scale > 1``) whatever the random
+            state. Defaults to False.
         norm_cfg (dict): norm layer of the blocks. Defaults to BN.
         act_cfg (dict): activation. Defaults to ReLU.
         init_cfg (dict or list[dict], optional): e.g.
@@ -176,6 +180,7 @@ class RetinexDecomposer(BaseDecomposer):
                  smooth_sigma: float = 0.1,
                  exposure_level: float = 0.6,
                  exposure_patch: int = 16,
+                 zero_init_estimator: bool = False,
                  norm_cfg: ConfigType = dict(type='BN'),
                  act_cfg: ConfigType = dict(type='ReLU'),
                  init_cfg: OptMultiConfig = None) -> None:
@@ -205,10 +210,24 @@ class RetinexDecomposer(BaseDecomposer):
         self.estimator = _conv_stack(illumination_channels,
                                      illumination_channels, feat_channels,
                                      num_blocks, norm_cfg, act_cfg)
+        self.zero_init_estimator = zero_init_estimator
+        self._zero_estimator_output()
         # Used only by the training losses (stages after the first).
         self.calibrator = (
             _conv_stack(3, 3, calib_channels, calib_blocks, norm_cfg, act_cfg)
             if num_stages > 1 else None)
+
+    def _zero_estimator_output(self) -> None:
+        if self.zero_init_estimator:
+            last = self.estimator[-1].conv
+            nn.init.zeros_(last.weight)
+            nn.init.zeros_(last.bias)
+
+    def init_weights(self) -> None:
+        """Run ``init_cfg``, then zero the estimator's output again (with
+        ``zero_init_estimator``)."""
+        super().init_weights()
+        self._zero_estimator_output()
 
     @staticmethod
     def _half_window(radius: int) -> List[Tuple[int, int]]:

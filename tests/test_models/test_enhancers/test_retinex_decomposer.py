@@ -69,6 +69,30 @@ def test_coarse_illumination_is_smooth_and_bounds_the_image():
         RetinexDecomposer(illumination_scale=0)
 
 
+def test_zero_init_estimator_starts_from_the_prior_whatever_the_seed():
+    import torch.nn.functional as F
+    img = 0.3 * torch.rand(2, 3, 40, 56)  # a dark image: L well below 1
+    prior = F.interpolate(
+        F.max_pool2d(img.amax(1, keepdim=True), 8, ceil_mode=True),
+        size=(40, 56), mode='bilinear', align_corners=False).clamp(1e-3, 1)
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        enhancer = MODELS.build(
+            dict(type='RetinexDecomposer', illumination_scale=8,
+                 zero_init_estimator=True))
+        enhancer.init_weights()  # as the runner does: the zeros stay
+        with torch.no_grad():
+            torch.testing.assert_close(enhancer(img).illumination, prior)
+    # without it, the random estimator moves L off the prior (at this
+    # init, mostly onto the clip bounds eps and 1, where L has no gradient)
+    torch.manual_seed(1)
+    enhancer = MODELS.build(
+        dict(type='RetinexDecomposer', illumination_scale=8))
+    with torch.no_grad():
+        moved = enhancer(img).illumination
+    assert (moved <= 1.001e-3).float().mean() > 0.1
+
+
 def test_inference_parameter_count_under_1000():
     model = _build()
     n = sum(p.numel() for p in model.estimator.parameters())
