@@ -19,13 +19,12 @@ import torch.nn as nn
 from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
-from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from mmdet.evaluation import get_classes
 from mmdet.registry import DATASETS, MODELS
 
 from ..deployment.onnxruntime_detector import (BACKENDS, backend_model_cfg,
                                                check_backend_file)
-from ..engine.checkpoint import load_checkpoint_safely
+from ..engine.pretrained import load_pretrained
 
 
 def _checkpoint_dataset_meta(checkpoint_meta: dict) -> dict:
@@ -78,7 +77,8 @@ def init_low_light_detector(config: Union[str, Path, Config],
 
     Same behaviour as :func:`mmdet.apis.init_detector` with the default
     palette, except that the checkpoint goes through
-    :func:`lowlight.engine.load_checkpoint_safely` and that the config's
+    :func:`lowlight.engine.pretrained.load_pretrained` (weights-only, and
+    checked key by key against the model) and that the config's
     backbone is never touched, so wrappers such as ``LowLightDetector``
     (backbone under ``model.detector``) need no ``cfg_options`` work-around.
 
@@ -108,7 +108,11 @@ def init_low_light_detector(config: Union[str, Path, Config],
             model file.
         lowlight.engine.CheckpointLoadError: If the checkpoint is missing,
             truncated or damaged, or holds Python objects beyond tensors and
-            plain values (it is then never unpickled); for onnxruntime, if
+            plain values (it is then never unpickled); if it does not fit
+            the model (tensors of other shapes, or detector tensors missing:
+            a checkpoint of another model or class count; only T2 additions
+            may be missing, as from a plain detector's checkpoint, and keep
+            their identity initialisation); for onnxruntime, if
             the file is not an export of this config; a ``.onnx`` file
             with the pytorch backend or another file with onnxruntime
             (:class:`lowlight.deployment.ModelFileError`).
@@ -142,8 +146,7 @@ def init_low_light_detector(config: Union[str, Path, Config],
         model.dataset_meta = {'classes': get_classes('coco')}
     else:
         model = revert_sync_batchnorm(MODELS.build(config.model))
-        loaded = load_checkpoint_safely(checkpoint, map_location='cpu')
-        loaded = _load_checkpoint_to_model(model, loaded)
+        loaded = load_pretrained(model, str(checkpoint))
         model.dataset_meta = _checkpoint_dataset_meta(loaded.get('meta', {}))
     palette = _config_palette(config)
     if palette is not None:

@@ -79,7 +79,7 @@ def check_pretrained_fit(model: nn.Module, filename: str,
     mismatched = sorted(mismatched)
     if mismatched:
         raise PretrainedMismatchError(
-            f'load_from checkpoint {filename} does not fit the model: '
+            f'checkpoint {filename} does not fit the model: '
             f'{len(mismatched)} tensor(s) have other shapes (another class '
             f'count or architecture?): {_listed(mismatched)}')
     additions = t2_addition_prefixes(model)
@@ -87,7 +87,7 @@ def check_pretrained_fit(model: nn.Module, filename: str,
     own = [k for k in missing if not k.startswith(additions)]
     if own or not loaded:
         raise PretrainedMismatchError(
-            f'load_from checkpoint {filename} does not fit the model: '
+            f'checkpoint {filename} does not fit the model: '
             f'{len(own)} of its detector\'s tensors are not in the file '
             f'(another model?): {_listed(own) or "none loaded"}')
     return [k for k in missing if k.startswith(additions)]
@@ -113,7 +113,7 @@ def load_pretrained(model: nn.Module, filename: str) -> dict:
         checkpoint, dict) else None
     if not isinstance(state, dict):
         raise PretrainedMismatchError(
-            f'load_from checkpoint {filename} holds no state dict')
+            f'checkpoint {filename} holds no state dict')
     state = {
         (k[len('module.'):] if k.startswith('module.') else k): v
         for k, v in state.items()
