@@ -78,3 +78,24 @@ def test_truncated_and_missing_checkpoints_name_the_file(tmp_path):
     assert str(truncated) in str(error.value)
     with pytest.raises(CheckpointLoadError, match='not found: .*nope.pth'):
         init_low_light_detector(config, str(tmp_path / 'nope.pth'))
+
+
+def test_checkpoint_of_another_model_is_refused_naming_keys(tmp_path):
+    config, checkpoint = make_detector(tmp_path)
+    state = torch.load(checkpoint, weights_only=True)
+    # another class count: a head tensor of another shape
+    head = next(k for k in state['state_dict'] if k.startswith('bbox_head')
+                and state['state_dict'][k].dim() == 4)
+    weight = state['state_dict'][head]
+    state['state_dict'][head] = weight.new_zeros(
+        (weight.shape[0] + 3, ) + weight.shape[1:])
+    other = tmp_path / 'other_classes.pth'
+    torch.save(state, other)
+    with pytest.raises(CheckpointLoadError,
+                       match=f'{other}.*other shapes.*{head}'):
+        init_low_light_detector(config, str(other))
+    # a detector tensor missing (another model), never a silent random part
+    del state['state_dict'][head]
+    torch.save(state, other)
+    with pytest.raises(CheckpointLoadError, match=f'not in the file.*{head}'):
+        init_low_light_detector(config, str(other))
