@@ -225,9 +225,15 @@ class RetinexDecomposer(BaseDecomposer):
 
     def init_weights(self) -> None:
         """Run ``init_cfg``, then zero the estimator's output again (with
-        ``zero_init_estimator``)."""
+        ``zero_init_estimator``: the children's own init redraws it) unless
+        ``init_cfg`` loaded trained weights (``'Pretrained'``)."""
         super().init_weights()
-        self._zero_estimator_output()
+        cfgs = self.init_cfg if isinstance(self.init_cfg,
+                                           list) else [self.init_cfg]
+        if not any(
+                cfg and cfg.get('type') == 'Pretrained'
+                and cfg.get('checkpoint') for cfg in cfgs):
+            self._zero_estimator_output()
 
     @staticmethod
     def _half_window(radius: int) -> List[Tuple[int, int]]:

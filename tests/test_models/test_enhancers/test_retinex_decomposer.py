@@ -69,7 +69,8 @@ def test_coarse_illumination_is_smooth_and_bounds_the_image():
         RetinexDecomposer(illumination_scale=0)
 
 
-def test_zero_init_estimator_starts_from_the_prior_whatever_the_seed():
+def test_zero_init_estimator_starts_from_the_prior_whatever_the_seed(
+        tmp_path):
     import torch.nn.functional as F
     img = 0.3 * torch.rand(2, 3, 40, 56)  # a dark image: L well below 1
     prior = F.interpolate(
@@ -83,6 +84,18 @@ def test_zero_init_estimator_starts_from_the_prior_whatever_the_seed():
         enhancer.init_weights()  # as the runner does: the zeros stay
         with torch.no_grad():
             torch.testing.assert_close(enhancer(img).illumination, prior)
+    # trained weights given by init_cfg are kept, not zeroed
+    trained = tmp_path / 'enhancer.pth'
+    torch.save({'state_dict': {f'enhancer.{k}': v
+                               for k, v in _build().state_dict().items()}},
+               trained)
+    enhancer = MODELS.build(
+        dict(type='RetinexDecomposer', zero_init_estimator=True,
+             init_cfg=dict(type='Pretrained', checkpoint=str(trained),
+                           prefix='enhancer.')))
+    enhancer.init_weights()
+    torch.testing.assert_close(enhancer.estimator[-1].conv.weight,
+                               _build().estimator[-1].conv.weight)
     # without it, the random estimator moves L off the prior (at this
     # init, mostly onto the clip bounds eps and 1, where L has no gradient)
     torch.manual_seed(1)
