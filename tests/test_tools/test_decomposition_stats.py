@@ -112,10 +112,15 @@ def test_scores_are_averaged_per_group_when_the_truth_is_known():
     assert 'corr(log L' not in format_table(without.summary(), 1)
 
 
-def test_model_without_enhancer_is_refused(tiny_night_sample,
-                                           random_t2_checkpoint, capsys):
+def test_model_without_enhancer_is_refused(tiny_night_sample, tmp_path,
+                                           capsys):
+    init_default_scope('mmdet')
+    cfg = Config.fromfile(SAMPLE)
+    cfg.model.mode = 'none'
+    plain = tmp_path / 'plain.pth'
+    torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict()), plain)
     assert stats_tool.main([
-        SAMPLE, random_t2_checkpoint, '--cfg-options', 'model.mode=none',
+        SAMPLE, str(plain), '--cfg-options', 'model.mode=none',
         *tiny_loader_options(tiny_night_sample, 64)
     ]) == 2
     assert 'has no enhancer' in capsys.readouterr().err
