@@ -258,15 +258,13 @@ class LowLightDetector(BaseDetector):
         self.input_correction = (
             LearnedCorrection() if illumination_correction == 'learned'
             and mode in ('joint', 'frozen') else None)
-        side_input = (
-            dict(reflectance_side_input) if isinstance(
-                reflectance_side_input, dict) else {}
-        ) if reflectance_side_input else None
-        self.reflectance_input = (
-            ReflectanceSideInput(
-                getattr(self.enhancer, 'illumination_channels', 1),
-                **side_input) if side_input is not None
-            and mode in ('joint', 'frozen') else None)
+        self.reflectance_input = None
+        if reflectance_side_input and mode in ('joint', 'frozen'):
+            side_input_args = (
+                reflectance_side_input
+                if isinstance(reflectance_side_input, dict) else {})
+            self.reflectance_input = ReflectanceSideInput(
+                self.enhancer.illumination_channels, **side_input_args)
         self.register_buffer(
             'detector_mean',
             self._as_rgb_buffer(detector_mean),
