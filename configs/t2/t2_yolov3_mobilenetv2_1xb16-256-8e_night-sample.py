@@ -26,7 +26,12 @@ _base_ = [
 # illumination guides the backbone at its stem: log R = log I - log L and
 # log L are added to its input through a zero-initialised 1x1 convolution
 # (val 73.4 against 71.0 with per-stage FiLM guidance as well, seed 0; the
-# FiLM ablation is ablations/t2-film_*). The aggregation neck adds context.
+# FiLM ablation is ablations/t2-film_*). The aggregation neck fuses the
+# levels' global summaries into one scene context that scales and shifts
+# every level (GlobalAggregationNeck): no op on a feature map but the
+# modulation. The spatial neck (ablations/t2-spatialagg_*) cost 1.6 ms of
+# the 4 ms T2 added at 256 px on 2 CPU threads, and its val AP@0.5 was no
+# higher than without aggregation (71.3 against 71.4, seeds 0-2).
 model = dict(
     enhancer=dict(
         num_stages=1, illumination_scale=8, zero_init_estimator=True),
@@ -38,7 +43,7 @@ model = dict(
         neck=[
             {{_base_.yolov3_neck}},
             dict(
-                type='SemanticAggregationNeck',
+                type='GlobalAggregationNeck',
                 in_channels=[96, 96, 96],
                 context_channels=32)
         ]))

@@ -3,7 +3,7 @@
 
 For a T2 model config (a ``LowLightDetector``) this builds the T2 model and
 its plain counterpart (same detector, ``mode='none'``, the wrapped backbone
-without guidance and the necks without the ``SemanticAggregationNeck``),
+without guidance and the necks without the aggregation neck),
 counts both as :mod:`lowlight.analysis.complexity` does (one fused
 multiply-add is one FLOP; DCNv2 counted as the convolution it computes;
 element-wise operations such as the FiLM scale and shift or the residual
@@ -28,6 +28,7 @@ from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 from mmengine.registry import init_default_scope
 
+from lowlight.models.necks import AGGREGATION_NECKS
 from lowlight.utils import atomic_dump_json
 from .complexity import flops_by_module, num_params
 from .timing import InterleavedTimer
@@ -41,7 +42,10 @@ def plain_model_cfg(model_cfg):
     if det.backbone.type == 'IlluminationGuidedBackbone':
         det.backbone = det.backbone.backbone
     if isinstance(det.get('neck'), list):
-        necks = [n for n in det.neck if n.type != 'SemanticAggregationNeck']
+        necks = [
+            n for n in det.neck
+            if n.type not in [neck.__name__ for neck in AGGREGATION_NECKS]
+        ]
         det.neck = necks[0] if len(necks) == 1 else necks
     return cfg
 

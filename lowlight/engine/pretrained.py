@@ -13,7 +13,7 @@ from mmengine.logging import print_log
 from torch import nn
 
 from ..models.backbones import IlluminationGuidedBackbone
-from ..models.necks import SemanticAggregationNeck
+from ..models.necks import AGGREGATION_NECKS
 from .checkpoint import CheckpointLoadError, load_checkpoint_safely
 
 #: how many keys an error message lists before it says "and N more"
@@ -39,7 +39,7 @@ def t2_addition_prefixes(model: nn.Module) -> Tuple[str, ...]:
     for name, module in model.named_modules():
         if name in ('enhancer', 'input_correction', 'reflectance_input'):
             prefixes.append(f'{name}.')
-        elif isinstance(module, SemanticAggregationNeck):
+        elif isinstance(module, AGGREGATION_NECKS):
             prefixes.append(f'{name}.')
         elif isinstance(module, IlluminationGuidedBackbone):
             prefixes.extend(f'{name}.{child}.'

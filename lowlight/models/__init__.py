@@ -4,10 +4,10 @@ from .backbones import IlluminationGuidedBackbone
 from .detectors import LowLightDetector
 from .enhancers import (BaseDecomposer, Decomposition, RetinexDecomposer,
                         ZeroDCEDecomposer)
-from .necks import SemanticAggregationNeck
+from .necks import GlobalAggregationNeck, SemanticAggregationNeck
 
 __all__ = [
-    'BaseDecomposer', 'Decomposition', 'IlluminationGuidedBackbone',
-    'LowLightDetector', 'RetinexDecomposer', 'SemanticAggregationNeck',
-    'ZeroDCEDecomposer'
+    'BaseDecomposer', 'Decomposition', 'GlobalAggregationNeck',
+    'IlluminationGuidedBackbone', 'LowLightDetector', 'RetinexDecomposer',
+    'SemanticAggregationNeck', 'ZeroDCEDecomposer'
 ]

@@ -211,6 +211,54 @@ def test_parallel_runs_respect_dependencies_and_go_on_after_failures(
     assert summary['preprocess']['seeds'] == [0]
 
 
+def test_reference_rows_fill_a_free_slot_while_variants_still_run(
+        tiny_night_sample, tmp_path, monkeypatch):
+    import threading
+    import time
+    lock, events = threading.Lock(), []
+
+    def record(kind, name, seed):
+        with lock:
+            events.append((kind, name, seed))
+
+    def fake_run_one(python, config, run_dir, seed, epochs, options,
+                     on_progress, env=None, dry_run=False):
+        name = osp.basename(osp.dirname(run_dir))
+        record('start', name, seed)
+        time.sleep(1.0 if name == 'preprocess' else 0.05)
+        record('end', name, seed)
+        return dict(seed=seed, train_s=1.0, test_s=1.0,
+                    checkpoint='train/epoch_1.pth',
+                    metrics={'voc/mAP': 0.5})
+
+    def fake_run_reference(python, name, seed, configs, work_dir,
+                           cfg_options, on_progress, env=None,
+                           dry_run=False):
+        record('start', name, seed)
+        record('end', name, seed)
+        return dict(seed=seed, epochs=0, train_s=0.0, test_s=0.1,
+                    checkpoint='x.pth', metrics={'voc/mAP': 0.1})
+
+    monkeypatch.setattr(runs, 'run_one', fake_run_one)
+    monkeypatch.setattr(runs, 'run_reference', fake_run_reference)
+    weights = tmp_path / 'pretrained.pth'
+    weights.write_bytes(b'')
+    compare.main([
+        '--variants', 'plain', 't2', 'preprocess', '--seeds', '0', '--jobs',
+        '2', '--work-dir',
+        str(tmp_path / 'cmp'), '--cfg-options',
+        *_tiny_options(tiny_night_sample), f'load_from={weights}'
+    ])
+    index = {e: i for i, e in enumerate(events)}
+    # the last variant (preprocess, after t2) runs alone: the reference
+    # rows run beside it, each after the run it needs
+    for name in variants.REFERENCES:
+        assert index[('end', name, 0)] < index[('end', 'preprocess', 0)]
+    assert index[('end', 'plain', 0)] < index[('start', 'day_upper_bound', 0)]
+    assert index[('end', 't2', 0)] < index[('start', 'zero_shot_preprocess',
+                                              0)]
+
+
 def test_prepare_data_generates_a_missing_sample_and_names_other_files(
         tmp_path, monkeypatch, capsys):
     config = variants.VARIANTS['t2'][1]

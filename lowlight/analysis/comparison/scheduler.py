@@ -54,12 +54,16 @@ class StatusLine:
 
 def run_pending(todo: List[Run], finished: Set[Run], jobs: int,
                 start_run: Callable, on_done: Callable,
-                label_of: Callable[[str, int], str]) -> List[tuple]:
+                label_of: Callable[[str, int], str],
+                needs_of: Callable[[str], Optional[str]]) -> List[tuple]:
     """Run the (name, seed) pairs of ``todo`` in order, ``jobs`` at a time,
     with one status line of every running run's progress.
 
-    A variant that reuses another variant's enhancer starts only once that
-    run of its seed is in ``finished``, and is skipped if that run failed.
+    A run that needs another run of its seed (a variant that reuses another
+    variant's enhancer, a reference row that tests a run's checkpoint)
+    starts only once that run is in ``finished``, and is skipped if that
+    run failed; later runs whose needs are met start in its place, so no
+    slot waits while one could run.
 
     Args:
         todo (list[tuple]): (name, seed) pairs to run.
@@ -71,6 +75,8 @@ def run_pending(todo: List[Run], finished: Set[Run], jobs: int,
         on_done (callable): ``(name, seed, result)``, called in this thread
             after each successful run.
         label_of (callable): ``(name, seed) -> str`` for the status line.
+        needs_of (callable): ``name -> name`` of the run of the same seed
+            that must finish first, or None.
 
     Returns:
         list: ((name, seed), reason) for each failed or skipped run.
@@ -81,7 +87,7 @@ def run_pending(todo: List[Run], finished: Set[Run], jobs: int,
     with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
         while pending or running:
             for name, seed in list(pending):
-                source = (ENHANCER_FROM.get(name), seed)
+                source = (needs_of(name), seed)
                 if len(running) == jobs:
                     break
                 if source[0] is not None and source not in finished:
@@ -128,47 +134,14 @@ def run_pending(todo: List[Run], finished: Set[Run], jobs: int,
     return failed
 
 
-def run_references(references: List[str], settings: ComparisonSettings,
-                   work_dir: str, results: Dict[str, List[Dict]],
-                   finished: Set[Run], env: Dict[str, str],
-                   on_done: Callable) -> List[tuple]:
-    """Run the missing reference rows, seed by seed, after the variants.
-
-    Returns:
-        list: ((name, seed), reason) for each failed or skipped row.
-    """
-    failed = []
-    for seed in settings.seeds:
-        for name in references:
-            result = runs.load_result(work_dir, name, seed)
-            if result is not None:
-                results.setdefault(name, []).append(result)
-                continue
-            needs = REFERENCES[name][2]
-            if needs is not None and (needs, seed) not in finished:
-                failed.append(((name, seed), f'needs the {needs} run'))
-                continue
-            print(f'reference {name} seed {seed}', flush=True)
-            try:
-                result = runs.run_reference(sys.executable, name, seed,
-                                            settings.configs, work_dir,
-                                            settings.cfg_options,
-                                            lambda _: None, env)
-            except Exception as err:  # report, go on with the other rows
-                failed.append(((name, seed), str(err)))
-                print(f'reference {name} seed {seed} FAILED: {err}')
-                continue
-            on_done(name, seed, result)
-    return failed
-
-
 def run_comparison(settings: ComparisonSettings) -> Optional[Dict]:
     """Run (or resume) the whole comparison and write its summary.
 
     Every run (variant x seed, seed by seed) trains, selects on val and
     tests (:func:`runs.run_one`); under the pretrained protocol the
-    reference rows follow (:func:`runs.run_reference`). Finished runs are
-    kept and never redone; the summary is rewritten after each one.
+    reference rows (:func:`runs.run_reference`) join the same pool, each
+    as soon as the run it needs has finished. Finished runs are kept and
+    never redone; the summary is rewritten after each one.
 
     Returns:
         dict | None: The summary (:func:`summary.summarise`); None in a dry
@@ -195,19 +168,26 @@ def run_comparison(settings: ComparisonSettings) -> Optional[Dict]:
     work_dir = osp.abspath(settings.work_dir)
     names = list(settings.configs)
     order = run_order(names, settings.seeds)
+    references = (
+        reference_names(settings.configs)
+        if settings.protocol == 'pretrained' else [])
+    reference_order = [(name, seed) for seed in settings.seeds
+                       for name in references]
     results, todo, finished = {}, [], set()
-    for name, seed in order:
+    for name, seed in order + reference_order:
         result = runs.load_result(work_dir, name, seed)
         if result is not None:
             results.setdefault(name, []).append(result)
             finished.add((name, seed))
         else:
             todo.append((name, seed))
+    to_train = [run for run in todo if run in order]
     print(f'{len(order)} runs ({len(names)} variants x '
           f'{len(settings.seeds)} seeds, epochs: '
           f'{settings.epochs or "config"}); '
-          f'{len(order) - len(todo)} already finished, {len(todo)} to run. '
-          f'Work dir: {work_dir}')
+          f'{len(order) - len(to_train)} already finished, '
+          f'{len(to_train)} to run, then {len(todo) - len(to_train)} '
+          f'reference row(s). Work dir: {work_dir}')
 
     def run_args(name, seed):
         """``run_one``'s first arguments for a run."""
@@ -222,37 +202,34 @@ def run_comparison(settings: ComparisonSettings) -> Optional[Dict]:
                                 seed), seed, settings.epochs, options)
 
     def label_of(name, seed):
+        if name in REFERENCES:
+            return f'reference {name} seed {seed}'
         return (f'[{order.index((name, seed)) + 1}/{len(order)}] {name} '
                 f'seed {seed}')
 
-    references = (
-        reference_names(settings.configs)
-        if settings.protocol == 'pretrained' else [])
-    if settings.dry_run:
-        for name, seed in todo:
-            print(label_of(name, seed))
-            runs.run_one(*run_args(name, seed), print, dry_run=True)
-        for seed in settings.seeds:
-            for name in references:
-                print(f'reference {name} seed {seed}')
-                runs.run_reference(
-                    sys.executable,
-                    name,
-                    seed,
-                    settings.configs,
-                    work_dir,
-                    settings.cfg_options,
-                    print,
-                    dry_run=True)
-        return None
+    def needs_of(name):
+        if name in REFERENCES:
+            return REFERENCES[name][2]
+        return ENHANCER_FROM.get(name)
 
     env = dict(os.environ)
     if settings.jobs > 1 and 'OMP_NUM_THREADS' not in env:
         env['OMP_NUM_THREADS'] = str(
             max(1, (os.cpu_count() or 1) // settings.jobs))
 
-    def start_run(name, seed, on_progress):
-        return runs.run_one(*run_args(name, seed), on_progress, env)
+    def start_run(name, seed, on_progress, dry_run=False):
+        if name in REFERENCES:
+            return runs.run_reference(sys.executable, name, seed,
+                                      settings.configs, work_dir,
+                                      settings.cfg_options, on_progress, env,
+                                      dry_run)
+        return runs.run_one(*run_args(name, seed), on_progress, env, dry_run)
+
+    if settings.dry_run:
+        for name, seed in todo:
+            print(label_of(name, seed))
+            start_run(name, seed, print, dry_run=True)
+        return None
 
     def on_done(name, seed, result):
         folder = runs.run_folder(work_dir, name, seed)
@@ -262,10 +239,7 @@ def run_comparison(settings: ComparisonSettings) -> Optional[Dict]:
         write_summary(results, names + references, settings, work_dir)
 
     failed = run_pending(todo, finished, settings.jobs, start_run, on_done,
-                         label_of)
-    if references:
-        failed += run_references(references, settings, work_dir, results,
-                                 finished, env, on_done)
+                         label_of, needs_of)
     summary, table = write_summary(results, names + references, settings,
                                    work_dir)
     print(table)

@@ -82,12 +82,12 @@ class LearnedCorrection(nn.Module):
         super().__init__()
         self.exponent = nn.Parameter(torch.zeros(()))
 
-    def forward(self, img: Tensor, illumination: Tensor,
+    def forward(self, img: Tensor, log_illumination: Tensor,
                 max_value: float) -> Tensor:
-        """(N, 3, H, W) image and (N, C_L, H, W) L in (0, 1] -> the
-        corrected (N, 3, H, W) image, clipped to ``[0, max_value]``."""
+        """(N, 3, H, W) image and (N, C_L, H, W) ``log L`` (L in (0, 1]) ->
+        the corrected (N, 3, H, W) image, clipped to ``[0, max_value]``."""
         # exp(-a log L) is L^-a, computed faster than pow on CPU
-        gain = torch.exp(torch.log(illumination) * -self.exponent)
+        gain = torch.exp(log_illumination * -self.exponent)
         return (img * gain).clamp(0.0, max_value)
 
 
@@ -123,24 +123,23 @@ class ReflectanceSideInput(nn.Module):
     def forward(self,
                 x: Tensor,
                 reflectance: Tensor,
-                illumination: Optional[Tensor] = None) -> Tensor:
+                log_illumination: Optional[Tensor] = None) -> Tensor:
         """(N, 3, H, W) normalised input, reflectance and (N, C_L, H, W)
-        illumination in (0, 1] -> the input plus the projected
-        ``log(max(R, eps))`` (and ``log L``): (N, 3, H, W).
+        ``log L`` -> the input plus the projected ``log(max(R, eps))`` (and
+        ``log L``): (N, 3, H, W).
 
-        The 1x1 convolution runs as batched (3, C) x (C, H*W) products
+        The 1x1 convolution runs as one batched (3, C) x (C, H*W) product
         added to the input (``baddbmm``): the same numbers, without the
         overhead of a convolution with a handful of channels on CPU.
         """
-        weight = self.proj.weight.flatten(1).expand(x.shape[0], -1, -1)
-        log_r = torch.log(reflectance.clamp(min=self.eps)).flatten(2)
-        out = torch.baddbmm(x.flatten(2), weight[:, :, :3], log_r)
+        log_r = torch.log(reflectance.clamp(min=self.eps))
         if self.with_illumination:
-            if illumination is None:
+            if log_illumination is None:
                 raise ValueError('ReflectanceSideInput(with_illumination='
                                  'True) needs the illumination')
-            out = torch.baddbmm(out, weight[:, :, 3:],
-                                torch.log(illumination).flatten(2))
+            log_r = torch.cat([log_r, log_illumination], dim=1)
+        weight = self.proj.weight.flatten(1).expand(x.shape[0], -1, -1)
+        out = torch.baddbmm(x.flatten(2), weight, log_r.flatten(2))
         return out.view_as(x) + self.proj.bias.view(1, 3, 1, 1)
 
 
@@ -179,7 +178,8 @@ class LowLightDetector(BaseDetector):
             ``RetinaNet``, ``FasterRCNN``, ``TOOD``, ...) whose
             ``extract_feat`` is backbone then optional neck. Its backbone may
             be an :class:`IlluminationGuidedBackbone`, its neck a list ending
-            with a ``SemanticAggregationNeck``.
+            with an aggregation neck (``SemanticAggregationNeck``,
+            ``GlobalAggregationNeck``).
         enhancer (dict, optional): config of a decomposer (e.g.
             ``RetinexDecomposer``). Required unless ``mode='none'``, where it
             is ignored.
@@ -428,13 +428,17 @@ class LowLightDetector(BaseDetector):
                 decomposition = self.enhancer(batch_inputs, img_shapes)
             image, illumination = decomposition
         reflectance = image
+        # log L, computed once for the correction and the side input
+        log_illumination = None
+        if illumination is not None:
+            log_illumination = torch.log(illumination)
         if self.input_correction is not None:
             image = self.input_correction(
-                batch_inputs, illumination,
+                batch_inputs, log_illumination,
                 getattr(self.enhancer, 'max_reflectance', 1.0))
         x = (image * 255 - self.detector_mean) / self.detector_std
         if self.reflectance_input is not None:
-            x = self.reflectance_input(x, reflectance, illumination)
+            x = self.reflectance_input(x, reflectance, log_illumination)
         return x, illumination, decomposition
 
     def features(self, x: Tensor,

@@ -340,7 +340,8 @@ def test_learned_correction_starts_as_the_pretrained_plain_detector():
     with torch.no_grad():
         model.input_correction.exponent.fill_(1.0)
         reflectance, illumination = model.decompose(inputs, samples)
-        corrected = model.input_correction(inputs, illumination, 1.0)
+        corrected = model.input_correction(inputs, torch.log(illumination),
+                                           1.0)
     torch.testing.assert_close(corrected, reflectance)
     # training: the detection loss sets a, the enhancer only its own losses
     model.train()
@@ -370,7 +371,8 @@ def test_reflectance_side_input_is_its_1x1_convolution():
         torch.testing.assert_close(side(x, reflectance), expected)
     # with log L as a further channel (the illumination at the stem)
     side = ReflectanceSideInput(with_illumination=True)
-    assert side(x, reflectance, illumination).equal(x)  # zero at start
+    log_l = torch.log(illumination)
+    assert side(x, reflectance, log_l).equal(x)  # zero at start
     with torch.no_grad():
         side.proj.weight.normal_()
         side.proj.bias.normal_()
@@ -378,7 +380,7 @@ def test_reflectance_side_input_is_its_1x1_convolution():
             [torch.log(reflectance.clamp(min=1e-3)),
              torch.log(illumination)], 1)
         torch.testing.assert_close(
-            side(x, reflectance, illumination), x + side.proj(log_rl))
+            side(x, reflectance, log_l), x + side.proj(log_rl))
     with pytest.raises(ValueError, match='needs the illumination'):
         side(x, reflectance)
 
