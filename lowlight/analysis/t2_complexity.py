@@ -28,7 +28,7 @@ from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 from mmengine.registry import init_default_scope
 
-from lowlight.models.necks import AGGREGATION_NECKS
+from lowlight.models.necks import AggregationNeck
 from lowlight.utils import atomic_dump_json
 from .complexity import flops_by_module, num_params
 from .timing import InterleavedTimer
@@ -42,10 +42,8 @@ def plain_model_cfg(model_cfg):
     if det.backbone.type == 'IlluminationGuidedBackbone':
         det.backbone = det.backbone.backbone
     if isinstance(det.get('neck'), list):
-        necks = [
-            n for n in det.neck
-            if n.type not in [neck.__name__ for neck in AGGREGATION_NECKS]
-        ]
+        aggregation = {c.__name__ for c in AggregationNeck.__subclasses__()}
+        necks = [n for n in det.neck if n.type not in aggregation]
         det.neck = necks[0] if len(necks) == 1 else necks
     return cfg
 

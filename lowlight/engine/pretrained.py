@@ -13,7 +13,7 @@ from mmengine.logging import print_log
 from torch import nn
 
 from ..models.backbones import IlluminationGuidedBackbone
-from ..models.necks import AGGREGATION_NECKS
+from ..models.necks import AggregationNeck
 from .checkpoint import CheckpointLoadError, load_checkpoint_safely
 
 #: how many keys an error message lists before it says "and N more"
@@ -39,7 +39,7 @@ def t2_addition_prefixes(model: nn.Module) -> Tuple[str, ...]:
     for name, module in model.named_modules():
         if name in ('enhancer', 'input_correction', 'reflectance_input'):
             prefixes.append(f'{name}.')
-        elif isinstance(module, AGGREGATION_NECKS):
+        elif isinstance(module, AggregationNeck):
             prefixes.append(f'{name}.')
         elif isinstance(module, IlluminationGuidedBackbone):
             prefixes.extend(f'{name}.{child}.'
@@ -127,14 +127,14 @@ def load_pretrained(model: nn.Module, filename: str) -> dict:
     ]
     loaded = sum(1 for k in state if k in own)
     kept = check_pretrained_fit(model, filename,
-                                [k for k in own if k not in state],
-                                mismatched, loaded)
+                                [k for k in own if k not in state], mismatched,
+                                loaded)
     unexpected = sorted(k for k in state if k not in own)
     model.load_state_dict(state, strict=False)
     print_log(
         f'Loaded {loaded} tensors from {filename}; T2 additions kept at '
-        f'their initialisation: {len(kept)} tensors'
-        + (f'; not used from the file: {_listed(unexpected)}'
-           if unexpected else ''),
+        f'their initialisation: {len(kept)} tensors' +
+        (f'; not used from the file: {_listed(unexpected)}'
+         if unexpected else ''),
         logger='current')
     return checkpoint

@@ -68,10 +68,12 @@ def test_end_to_end_and_resume(tiny_night_sample, plain_pretrained, tmp_path,
     zero = json.loads((work_dir / 'zero_shot_preprocess' / 'seed3' /
                        'result.json').read_text())
     assert zero['epochs'] == 0 and 0 <= zero['metrics']['voc/mAP'] <= 1
-    merged = torch.load(work_dir / 'zero_shot_preprocess' / 'seed3' /
-                        zero['checkpoint'], weights_only=True)['state_dict']
-    trained = torch.load(work_dir / 't2' / 'seed3' / t2['checkpoint'],
-                         weights_only=True)['state_dict']
+    merged = torch.load(
+        work_dir / 'zero_shot_preprocess' / 'seed3' / zero['checkpoint'],
+        weights_only=True)['state_dict']
+    trained = torch.load(
+        work_dir / 't2' / 'seed3' / t2['checkpoint'],
+        weights_only=True)['state_dict']
     source = torch.load(plain_pretrained, weights_only=True)['state_dict']
     key = next(k for k in trained if k.startswith('enhancer.'))
     assert torch.equal(merged[key], trained[key])
@@ -117,8 +119,8 @@ def test_bad_arguments():
     assert args.seeds == [0] and args.epochs == variants.QUICK_EPOCHS
     assert args.work_dir.endswith('compare_on_sample_pretrained_quick')
     assert args.protocol == 'pretrained' and args.cfg_options == []
-    args = compare.parse_args(['--protocol', 'scratch', '--cfg-options',
-                               'a=1'])
+    args = compare.parse_args(
+        ['--protocol', 'scratch', '--cfg-options', 'a=1'])
     assert args.work_dir.endswith('compare_on_sample_scratch')
     assert args.cfg_options == ['load_from=None', 'a=1']
     with pytest.raises(SystemExit):
@@ -131,17 +133,20 @@ def test_reference_rows_in_a_dry_run(tmp_path, capsys):
     assert variants.reference_names(compare.parse_args([]).configs) == list(
         variants.REFERENCES)
     assert variants.reference_names({'t2': 'x'}) == []
-    compare.main(['--dry-run', '--seeds', '0', '--work-dir',
-                  str(tmp_path / 'cmp'), '--cfg-options',
-                  f'load_from={weights}'])
+    compare.main([
+        '--dry-run', '--seeds', '0', '--work-dir',
+        str(tmp_path / 'cmp'), '--cfg-options', f'load_from={weights}'
+    ])
     out = capsys.readouterr().out
     zero = out.split('reference zero_shot seed 0\n')[1].splitlines()[0]
     assert variants.VARIANTS['plain'][1] in zero and str(weights) in zero
     day = out.split('reference day_upper_bound seed 0\n')[1].splitlines()[0]
     assert '<checkpoint of plain seed 0>' in day
     assert 'test_dataloader.dataset.data_root=data/night_sample/day/' in day
-    assert compare.main(['--dry-run', '--protocol', 'scratch', '--work-dir',
-                         str(tmp_path / 'cmp2')]) is None
+    assert compare.main([
+        '--dry-run', '--protocol', 'scratch', '--work-dir',
+        str(tmp_path / 'cmp2')
+    ]) is None
     assert 'reference zero_shot' not in capsys.readouterr().out
 
 
@@ -190,8 +195,7 @@ def test_parallel_runs_respect_dependencies_and_go_on_after_failures(
     starts = [e for e in events if e[0] == 'start']
     assert max(e[3] for e in starts) <= 2
     assert {e[4]['OMP_NUM_THREADS']
-            for e in starts
-            } == {str(max(1, (os.cpu_count() or 1) // 2))}
+            for e in starts} == {str(max(1, (os.cpu_count() or 1) // 2))}
 
     def index(kind, name, seed):
         return next(i for i, e in enumerate(events)
@@ -221,23 +225,44 @@ def test_reference_rows_fill_a_free_slot_while_variants_still_run(
         with lock:
             events.append((kind, name, seed))
 
-    def fake_run_one(python, config, run_dir, seed, epochs, options,
-                     on_progress, env=None, dry_run=False):
+    def fake_run_one(python,
+                     config,
+                     run_dir,
+                     seed,
+                     epochs,
+                     options,
+                     on_progress,
+                     env=None,
+                     dry_run=False):
         name = osp.basename(osp.dirname(run_dir))
         record('start', name, seed)
         time.sleep(1.0 if name == 'preprocess' else 0.05)
         record('end', name, seed)
-        return dict(seed=seed, train_s=1.0, test_s=1.0,
-                    checkpoint='train/epoch_1.pth',
-                    metrics={'voc/mAP': 0.5})
+        return dict(
+            seed=seed,
+            train_s=1.0,
+            test_s=1.0,
+            checkpoint='train/epoch_1.pth',
+            metrics={'voc/mAP': 0.5})
 
-    def fake_run_reference(python, name, seed, configs, work_dir,
-                           cfg_options, on_progress, env=None,
+    def fake_run_reference(python,
+                           name,
+                           seed,
+                           configs,
+                           work_dir,
+                           cfg_options,
+                           on_progress,
+                           env=None,
                            dry_run=False):
         record('start', name, seed)
         record('end', name, seed)
-        return dict(seed=seed, epochs=0, train_s=0.0, test_s=0.1,
-                    checkpoint='x.pth', metrics={'voc/mAP': 0.1})
+        return dict(
+            seed=seed,
+            epochs=0,
+            train_s=0.0,
+            test_s=0.1,
+            checkpoint='x.pth',
+            metrics={'voc/mAP': 0.1})
 
     monkeypatch.setattr(runs, 'run_one', fake_run_one)
     monkeypatch.setattr(runs, 'run_reference', fake_run_reference)
@@ -256,7 +281,7 @@ def test_reference_rows_fill_a_free_slot_while_variants_still_run(
         assert index[('end', name, 0)] < index[('end', 'preprocess', 0)]
     assert index[('end', 'plain', 0)] < index[('start', 'day_upper_bound', 0)]
     assert index[('end', 't2', 0)] < index[('start', 'zero_shot_preprocess',
-                                              0)]
+                                            0)]
 
 
 def test_prepare_data_generates_a_missing_sample_and_names_other_files(

@@ -307,8 +307,7 @@ class LowLightDetector(BaseDetector):
             dict: ``state_dict``.
         """
         own = ('detector.', 'enhancer.', 'input_correction.',
-               'reflectance_input.',
-               'data_preprocessor.')
+               'reflectance_input.', 'data_preprocessor.')
         for key in [k for k in state_dict if k.startswith(prefix)]:
             local = key[len(prefix):]
             if not local.startswith(own):

@@ -14,12 +14,13 @@ import torch
 import torch.nn as nn
 from mmdet.registry import MODELS
 from mmdet.utils import OptMultiConfig
-from mmengine.model import BaseModule
 from torch import Tensor
+
+from .aggregation_neck import AggregationNeck
 
 
 @MODELS.register_module()
-class GlobalAggregationNeck(BaseModule):
+class GlobalAggregationNeck(AggregationNeck):
     """Fuse the levels' scene summaries and modulate every level with them.
 
     For input levels ``x_i`` (N, C_i, h_i, w_i):
@@ -46,24 +47,18 @@ class GlobalAggregationNeck(BaseModule):
                  in_channels: Sequence[int],
                  context_channels: int = 64,
                  init_cfg: OptMultiConfig = None) -> None:
-        super().__init__(init_cfg=init_cfg)
-        self.in_channels = list(in_channels)
+        super().__init__(in_channels, init_cfg=init_cfg)
         total = sum(self.in_channels)
         self.mlp = nn.Sequential(
             nn.Linear(total, context_channels), nn.ReLU(inplace=True),
             nn.Linear(context_channels, context_channels),
             nn.ReLU(inplace=True))
         self.out = nn.Linear(context_channels, 2 * total)
-        self._zero_out()
+        self._zero_outputs()
 
-    def _zero_out(self) -> None:
+    def _zero_outputs(self) -> None:
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
-
-    def init_weights(self) -> None:
-        """Run ``init_cfg``, then zero the output layer again."""
-        super().init_weights()
-        self._zero_out()
 
     def forward(self, inputs: Sequence[Tensor]) -> Tuple[Tensor, ...]:
         """Aggregate and modulate.
@@ -74,9 +69,7 @@ class GlobalAggregationNeck(BaseModule):
         Returns:
             tuple[Tensor]: K maps with the shapes of ``inputs``.
         """
-        if len(inputs) != len(self.in_channels):
-            raise ValueError(f'expected {len(self.in_channels)} levels, '
-                             f'got {len(inputs)}')
+        self._check_levels(inputs)
         summary = torch.cat([x.mean(dim=(2, 3)) for x in inputs], dim=1)
         scale_shift = self.out(self.mlp(summary))
         scales, shifts = scale_shift.split(sum(self.in_channels), dim=1)

@@ -13,8 +13,9 @@ import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
-from mmengine.model import BaseModule
 from torch import Tensor
+
+from .aggregation_neck import AggregationNeck
 
 FUSIONS = ('sum', 'concat')
 
@@ -29,7 +30,7 @@ def _resize(x: Tensor, size: Tuple[int, int]) -> Tensor:
 
 
 @MODELS.register_module()
-class SemanticAggregationNeck(BaseModule):
+class SemanticAggregationNeck(AggregationNeck):
     """Aggregate multi-scale semantics in one context space, residually.
 
     For input levels ``x_i`` (N, C_i, h_i, w_i) and a reference level ``r``:
@@ -79,8 +80,7 @@ class SemanticAggregationNeck(BaseModule):
                  norm_cfg: OptConfigType = dict(type='BN'),
                  act_cfg: ConfigType = dict(type='ReLU'),
                  init_cfg: OptMultiConfig = None) -> None:
-        super().__init__(init_cfg=init_cfg)
-        self.in_channels = list(in_channels)
+        super().__init__(in_channels, init_cfg=init_cfg)
         num_levels = len(self.in_channels)
         if reference_level is None:
             reference_level = num_levels // 2
@@ -118,17 +118,12 @@ class SemanticAggregationNeck(BaseModule):
                                          1)) if global_context else None
         self.outs = nn.ModuleList(
             [nn.Conv2d(context_channels, c, 1) for c in self.in_channels])
-        self._zero_outs()
+        self._zero_outputs()
 
-    def _zero_outs(self) -> None:
+    def _zero_outputs(self) -> None:
         for out in self.outs:
             nn.init.zeros_(out.weight)
             nn.init.zeros_(out.bias)
-
-    def init_weights(self) -> None:
-        """Run ``init_cfg``, then zero the residual projections again."""
-        super().init_weights()
-        self._zero_outs()
 
     def forward(self, inputs: Sequence[Tensor]) -> Tuple[Tensor, ...]:
         """Aggregate and redistribute.
@@ -139,9 +134,7 @@ class SemanticAggregationNeck(BaseModule):
         Returns:
             tuple[Tensor]: K maps with the shapes of ``inputs``.
         """
-        if len(inputs) != len(self.in_channels):
-            raise ValueError(f'expected {len(self.in_channels)} levels, '
-                             f'got {len(inputs)}')
+        self._check_levels(inputs)
         ref_size = tuple(inputs[self.reference_level].shape[-2:])
         projected: List[Tensor] = [
             lateral(_resize(x, ref_size))

@@ -312,8 +312,7 @@ def _starts_as_the_plain_detector(new_key, **options):
     T2 additions (among them ``new_key``) are missing, and its raw outputs
     are the plain detector's. Returns the T2 (eval mode) and its batch."""
     t2_cfg = _light_cfg(
-        illumination_correction='learned', detection_grad_scale=0.0,
-        **options)
+        illumination_correction='learned', detection_grad_scale=0.0, **options)
     plain_cfg = _light_cfg(mode='none')
     plain_cfg.detector.neck = plain_cfg.detector.neck[0]
     plain = _build(plain_cfg, seed=1)
@@ -352,9 +351,9 @@ def test_learned_correction_starts_as_the_pretrained_plain_detector():
     with pytest.raises(ValueError, match='illumination_correction'):
         _build(_light_cfg(illumination_correction='half'))
     # the baselines have no correction to learn
-    assert _build(_light_cfg(mode='preprocess',
-                             illumination_correction='learned')
-                  ).input_correction is None
+    assert _build(
+        _light_cfg(mode='preprocess',
+                   illumination_correction='learned')).input_correction is None
 
 
 def test_reflectance_side_input_is_its_1x1_convolution():
@@ -406,13 +405,16 @@ def test_reflectance_side_input_starts_as_the_pretrained_plain_detector(
     torch.testing.assert_close(x, reference + 0.5 * log_r.sum(1, keepdim=True))
     # a saved model loads back with its own projection (not moved into the
     # inner detector as a plain checkpoint's keys are)
-    again = _build(_light_cfg(
-        illumination_correction='learned', detection_grad_scale=0.0,
-        reflectance_side_input=True), seed=3)
+    again = _build(
+        _light_cfg(
+            illumination_correction='learned',
+            detection_grad_scale=0.0,
+            reflectance_side_input=True),
+        seed=3)
     again.load_state_dict(model.state_dict())
     assert torch.equal(again.reflectance_input.proj.weight,
                        model.reflectance_input.proj.weight)
     # the baselines carry none
-    assert _build(_light_cfg(mode='preprocess',
-                             reflectance_side_input=True)
-                  ).reflectance_input is None
+    assert _build(
+        _light_cfg(mode='preprocess',
+                   reflectance_side_input=True)).reflectance_input is None
