@@ -75,6 +75,34 @@ def test_ap_comes_from_the_lighting_eval_file(tmp_path):
         runs.read_test_metrics(cfg, str(test_dir))
 
 
+def test_val_ap_is_recorded_and_read_back_for_older_results(tmp_path):
+    train_dir = tmp_path / 't2' / 'seed0' / 'train'
+    train_dir.mkdir(parents=True)
+    (train_dir / 'lighting_eval_val.json').write_text(json.dumps(BREAKDOWN))
+    cfg = variants.merged_config(T2, [])
+    assert runs.read_val_metrics(cfg, str(train_dir))['voc/mAP'] == 0.625
+    assert runs.read_val_metrics(cfg, str(tmp_path)) == {}
+    # a result written before val_metrics existed gets them on loading
+    result = dict(
+        config=T2,
+        cfg_options=[],
+        seed=0,
+        train_s=5.0,
+        metrics={'voc/mAP': 0.5})
+    (train_dir.parent / 'result.json').write_text(json.dumps(result))
+    loaded = runs.load_result(str(tmp_path), 't2', 0)
+    assert loaded['val_metrics']['voc/mAP'] == 0.625
+    assert per_seed_ap50({'t2': [loaded]}, 'val_metrics') == {
+        't2': {
+            '0': 62.5
+        }
+    }
+    summary, table = summarise({'t2': [loaded]}, ['t2'], {'t2': 'T2'})
+    assert summary['t2']['val']['values'] == [0.625]
+    assert summary['t2']['overall']['values'] == [0.5]
+    assert 'val AP@0.5' in table and '| 62.5 |' in table
+
+
 def test_lighting_eval_file_follows_the_metric_config(tmp_path):
     cfg = variants.merged_config(T2, [
         f'test_evaluator.out_dir={tmp_path}', 'test_evaluator.out_name=x.json',
@@ -162,7 +190,7 @@ def test_summary_statistics():
     assert summary['plain']['overall']['sd'] is None
     assert summary['t2']['Low']['mean'] == pytest.approx(0.3)
     assert 'Car' not in summary['t2']  # a class, not a lighting type
-    assert '| T2 (`t2`) | 2 | 60.0 ± 14.1 | 30.0 ± 14.1 |  |  |' in table
+    assert '| T2 (`t2`) | 2 | 60.0 ± 14.1 | 30.0 ± 14.1 |  |  |  |' in table
     assert '| plain (`plain`) | 1 | 40.0 | 10.0 |' in table
     # decomposition scores: the mean over the seeds that have them
     for i, corr in enumerate((0.5, 0.7)):
@@ -177,7 +205,7 @@ def test_summary_statistics():
         't2': 'T2'
     })
     assert summary['t2']['decomposition']['log_corr'] == pytest.approx(0.6)
-    assert '| T2 (`t2`) | 2 | 60.0 ± 14.1 | 30.0 ± 14.1 | +0.60 | 0.60 |' \
+    assert '| T2 (`t2`) | 2 | 60.0 ± 14.1 | 30.0 ± 14.1 |  | +0.60 | 0.60 |' \
         in table
     assert 'decomposition' not in summary['plain']
 

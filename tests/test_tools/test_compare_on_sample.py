@@ -90,6 +90,11 @@ def test_end_to_end_and_resume(tiny_night_sample, plain_pretrained, tmp_path,
     saved = json.loads((work_dir / 'results.json').read_text())
     assert saved['protocol'] == 'pretrained'
     assert saved['ap50']['t2'] == {'3': 100 * t2['metrics']['voc/mAP']}
+    # the val AP the settings are chosen on, from the end of training
+    assert 0 <= t2['val_metrics']['voc/mAP'] <= 1
+    assert saved['ap50_val']['t2'] == {
+        '3': 100 * t2['val_metrics']['voc/mAP']
+    }
     assert set(saved['decomposition']) == {'t2', 'preprocess'}
     assert saved['decomposition']['t2']['3']['log_corr'] == pytest.approx(
         t2['decomposition']['log_corr'])

@@ -38,12 +38,29 @@ def run_folder(work_dir: str, name: str, seed: int) -> str:
 
 
 def load_result(work_dir: str, name: str, seed: int) -> Optional[Dict]:
-    """The result dict of a finished run, or None."""
-    path = osp.join(run_folder(work_dir, name, seed), 'result.json')
+    """The result dict of a finished run, or None. A trained run whose
+    result predates ``val_metrics`` gets them from its train dir."""
+    folder = run_folder(work_dir, name, seed)
+    path = osp.join(folder, 'result.json')
     if not osp.isfile(path):
         return None
     with open(path) as f:
-        return json.load(f)
+        result = json.load(f)
+    if 'val_metrics' not in result and result.get('train_s'):
+        result['val_metrics'] = read_val_metrics(
+            merged_config(result['config'], result['cfg_options']),
+            osp.join(folder, 'train'))
+    return result
+
+
+def read_val_metrics(cfg: Config, train_dir: str) -> Dict[str, float]:
+    """The metrics of the last validation of the training in
+    ``train_dir`` (the checkpoint tested, unless a best one was saved); {}
+    when it validated with no lighting breakdown."""
+    try:
+        return read_test_metrics(cfg, train_dir, 'val_evaluator')
+    except (FileNotFoundError, ValueError):
+        return {}
 
 
 def run_logged(cmd: List[str],
@@ -102,19 +119,23 @@ def select_checkpoint(train_dir: str) -> str:
     raise FileNotFoundError(f'no checkpoint found in {train_dir}')
 
 
-def lighting_eval_file(cfg: Config, test_dir: str) -> Tuple[str, str]:
-    """Where the test evaluator's :class:`LightingAwareVOCMetric` of ``cfg``
-    writes its breakdown when ``tools/test.py`` runs with ``--work-dir
+def lighting_eval_file(
+        cfg: Config,
+        test_dir: str,
+        evaluator_key: str = 'test_evaluator') -> Tuple[str, str]:
+    """Where the evaluator ``evaluator_key``'s :class:`LightingAwareVOCMetric`
+    of ``cfg`` writes its breakdown when ``tools/test.py`` (or, for
+    ``'val_evaluator'``, ``tools/train.py``) runs with ``--work-dir
     test_dir``, and the prefix of its metric keys.
 
     The file is ``out_dir/out_name`` as the metric is configured; an
-    ``out_dir`` left at None is the test work dir (``LowLightRunner`` hands
-    it over); a relative one is taken from the repository root.
+    ``out_dir`` left at None is the work dir (``LowLightRunner`` hands it
+    over); a relative one is taken from the repository root.
 
     Raises:
-        ValueError: if the test evaluator has no such metric.
+        ValueError: if the evaluator has no such metric.
     """
-    evaluator = cfg.get('test_evaluator')
+    evaluator = cfg.get(evaluator_key)
     if isinstance(evaluator, dict) and 'metrics' in evaluator:
         evaluator = evaluator['metrics']
     if not isinstance(evaluator, (list, tuple)):
@@ -129,12 +150,16 @@ def lighting_eval_file(cfg: Config, test_dir: str) -> Tuple[str, str]:
             out_dir = test_dir if metric.out_dir is None else osp.join(
                 REPO_ROOT, metric.out_dir)
             return osp.join(out_dir, metric.out_name), metric.prefix
-    raise ValueError('the test_evaluator has no LightingAwareVOCMetric, '
+    raise ValueError(f'the {evaluator_key} has no LightingAwareVOCMetric, '
                      'whose breakdown file gives the AP of a run')
 
 
-def read_test_metrics(cfg: Config, test_dir: str) -> Dict[str, float]:
-    """The metrics of the test run in ``test_dir``, read from the breakdown
+def read_test_metrics(
+        cfg: Config,
+        test_dir: str,
+        evaluator_key: str = 'test_evaluator') -> Dict[str, float]:
+    """The metrics of the test run in ``test_dir`` (of the last validation
+    of a training in it, with ``'val_evaluator'``), read from the breakdown
     file of its :class:`LightingAwareVOCMetric` (:func:`lighting_eval_file`)
     under the keys the evaluator reports them with (``voc/mAP``,
     ``voc/AP50_light_<Name>``, ...).
@@ -142,10 +167,10 @@ def read_test_metrics(cfg: Config, test_dir: str) -> Dict[str, float]:
     Raises:
         FileNotFoundError: when the file does not exist.
     """
-    path, prefix = lighting_eval_file(cfg, test_dir)
+    path, prefix = lighting_eval_file(cfg, test_dir, evaluator_key)
     if not osp.isfile(path):
-        raise FileNotFoundError(f'no lighting breakdown {path}: the test '
-                                f'run in {test_dir} wrote none')
+        raise FileNotFoundError(f'no lighting breakdown {path}: the run in '
+                                f'{test_dir} wrote none')
     with open(path) as f:
         metrics = json.load(f)['metrics']
     return {
@@ -231,6 +256,8 @@ def run_one(python: str,
         train_s=train_s,
         test_s=test_s,
         metrics=metrics,
+        val_metrics=read_val_metrics(
+            merged_config(config, train_options), train_dir),
         decomposition=score_decomposition(python, config, checkpoint, run_dir,
                                           options, env))
 

@@ -29,10 +29,13 @@ def ap50_keys(metrics: Dict[str, float]) -> Tuple[Optional[str], Dict]:
     return (overall[0] if overall else None), lighting
 
 
-def overall_ap50(result: Dict) -> Optional[float]:
-    """A run's overall AP@0.5 in [0, 1], or None if it has none."""
-    overall, _ = ap50_keys(result['metrics'])
-    return None if overall is None else result['metrics'][overall]
+def overall_ap50(result: Dict,
+                 metrics_key: str = 'metrics') -> Optional[float]:
+    """A run's overall test AP@0.5 in [0, 1] (its last val AP@0.5 with
+    ``metrics_key='val_metrics'``), or None if it has none."""
+    metrics = result.get(metrics_key) or {}
+    overall, _ = ap50_keys(metrics)
+    return None if overall is None else metrics[overall]
 
 
 def summarise(results: Dict[str, List[Dict]], names: Sequence[str],
@@ -69,6 +72,14 @@ def summarise(results: Dict[str, List[Dict]], names: Sequence[str],
                 values=v)
             for col, v in values.items()
         }
+        val = [overall_ap50(run, 'val_metrics') for run in runs]
+        val = [v for v in val if v is not None]
+        if val:
+            summary[name]['val'] = dict(
+                mean=float(np.mean(val)),
+                sd=float(np.std(val, ddof=1)) if len(val) > 1 else None,
+                n=len(val),
+                values=val)
         summary[name]['seeds'] = [run['seed'] for run in runs]
         scored = [
             run['decomposition'] for run in runs
@@ -97,11 +108,11 @@ def summarise(results: Dict[str, List[Dict]], names: Sequence[str],
             f'{decomposition["smoothness"]:.2f}'
         ]
 
-    cols = ['overall'] + lighting_names
+    cols = ['overall'] + lighting_names + ['val']
     lines = [
         '| variant | seeds | ' +
         ' | '.join(['AP@0.5 overall'] +
-                   [f'AP@0.5 {c}' for c in lighting_names]) +
+                   [f'AP@0.5 {c}' for c in lighting_names] + ['val AP@0.5']) +
         ' | corr(log L, log L*) | smoothness of L |',
         '|' + '---|' * (len(cols) + 4)
     ]
@@ -111,22 +122,26 @@ def summarise(results: Dict[str, List[Dict]], names: Sequence[str],
                      f'{len(row["seeds"])} | ' +
                      ' | '.join([cell(row.get(c))
                                  for c in cols] + scores(row)) + ' |')
-    note = ('\nAP@0.5 in percent (VOC, area mode) on the night sample test '
-            'split: mean ± sample standard deviation over the seeds. '
-            'Decomposition scores (mean over the seeds, test split, '
-            '`lowlight.evaluation.decomposition_score`): correlation of '
-            'log L with the renderer\'s true log illumination (1 = follows '
-            'the light) and gradient energy of L relative to the image '
-            '(0 = flat, > 1 = an edge map).\n')
+    note = (
+        '\nAP@0.5 in percent (VOC, area mode) on the night sample test '
+        'split: mean ± sample standard deviation over the seeds; val '
+        'AP@0.5 on the val split at the end of training, where '
+        'settings are chosen. Decomposition scores (mean over the seeds, test split, '
+        '`lowlight.evaluation.decomposition_score`): correlation of '
+        'log L with the renderer\'s true log illumination (1 = follows '
+        'the light) and gradient energy of L relative to the image '
+        '(0 = flat, > 1 = an edge map).\n')
     return summary, '\n'.join(lines) + '\n' + note
 
 
-def per_seed_ap50(results: Dict[str, List[Dict]]) -> Dict:
-    """``{variant: {seed: AP@0.5 in percent}}`` of the finished runs."""
+def per_seed_ap50(results: Dict[str, List[Dict]],
+                  metrics_key: str = 'metrics') -> Dict:
+    """``{variant: {seed: AP@0.5 in percent}}`` of the finished runs, on
+    test (on val with ``metrics_key='val_metrics'``)."""
     table = {}
     for name, runs in results.items():
         for run in runs:
-            value = overall_ap50(run)
+            value = overall_ap50(run, metrics_key)
             if value is not None:
                 table.setdefault(name, {})[str(run['seed'])] = 100 * value
     return table
@@ -173,6 +188,7 @@ def write_summary(results: Dict[str, List[Dict]], names: Sequence[str],
             seeds=settings.seeds,
             configs=settings.configs,
             ap50=per_seed_ap50(results),
+            ap50_val=per_seed_ap50(results, 'val_metrics'),
             decomposition=per_seed_decomposition(results),
             summary=summary),
         osp.join(work_dir, 'results.json'),
