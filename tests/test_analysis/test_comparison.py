@@ -75,32 +75,22 @@ def test_ap_comes_from_the_lighting_eval_file(tmp_path):
         runs.read_test_metrics(cfg, str(test_dir))
 
 
-def test_val_ap_is_recorded_and_read_back_for_older_results(tmp_path):
+def test_val_ap_is_read_from_the_train_dir_and_summarised(tmp_path):
     train_dir = tmp_path / 't2' / 'seed0' / 'train'
     train_dir.mkdir(parents=True)
     (train_dir / 'lighting_eval_val.json').write_text(json.dumps(BREAKDOWN))
     cfg = variants.merged_config(T2, [])
-    assert runs.read_val_metrics(cfg, str(train_dir))['voc/mAP'] == 0.625
+    val_metrics = runs.read_val_metrics(cfg, str(train_dir))
+    assert val_metrics['voc/mAP'] == 0.625
     assert runs.read_val_metrics(cfg, str(tmp_path)) == {}
-    # a result written before val_metrics existed gets them on loading
-    result = dict(
-        config=T2,
-        cfg_options=[],
-        seed=0,
-        train_s=5.0,
-        metrics={'voc/mAP': 0.5})
-    (train_dir.parent / 'result.json').write_text(json.dumps(result))
-    loaded = runs.load_result(str(tmp_path), 't2', 0)
-    assert loaded['val_metrics']['voc/mAP'] == 0.625
-    assert per_seed_ap50({'t2': [loaded]}, 'val_metrics') == {
-        't2': {
-            '0': 62.5
-        }
-    }
-    summary, table = summarise({'t2': [loaded]}, ['t2'], {'t2': 'T2'})
+    with_val = dict(seed=0, metrics={'voc/mAP': 0.5}, val_metrics=val_metrics)
+    without_val = dict(seed=1, metrics={'voc/mAP': 0.4})  # an older result
+    results = {'t2': [with_val, without_val]}
+    assert per_seed_ap50(results, 'val_metrics') == {'t2': {'0': 62.5}}
+    summary, table = summarise(results, ['t2'], {'t2': 'T2'})
     assert summary['t2']['val']['values'] == [0.625]
-    assert summary['t2']['overall']['values'] == [0.5]
-    assert 'val AP@0.5' in table and '| 62.5 |' in table
+    assert summary['t2']['overall']['values'] == [0.5, 0.4]
+    assert 'val AP@0.5' in table and '62.5' in table
 
 
 def test_lighting_eval_file_follows_the_metric_config(tmp_path):

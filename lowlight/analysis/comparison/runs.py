@@ -38,19 +38,12 @@ def run_folder(work_dir: str, name: str, seed: int) -> str:
 
 
 def load_result(work_dir: str, name: str, seed: int) -> Optional[Dict]:
-    """The result dict of a finished run, or None. A trained run whose
-    result predates ``val_metrics`` gets them from its train dir."""
-    folder = run_folder(work_dir, name, seed)
-    path = osp.join(folder, 'result.json')
+    """The result dict of a finished run, or None."""
+    path = osp.join(run_folder(work_dir, name, seed), 'result.json')
     if not osp.isfile(path):
         return None
     with open(path) as f:
-        result = json.load(f)
-    if 'val_metrics' not in result and result.get('train_s'):
-        result['val_metrics'] = read_val_metrics(
-            merged_config(result['config'], result['cfg_options']),
-            osp.join(folder, 'train'))
-    return result
+        return json.load(f)
 
 
 def read_val_metrics(cfg: Config, train_dir: str) -> Dict[str, float]:
