@@ -92,9 +92,7 @@ def test_end_to_end_and_resume(tiny_night_sample, plain_pretrained, tmp_path,
     assert saved['ap50']['t2'] == {'3': 100 * t2['metrics']['voc/mAP']}
     # the val AP the settings are chosen on, from the end of training
     assert 0 <= t2['val_metrics']['voc/mAP'] <= 1
-    assert saved['ap50_val']['t2'] == {
-        '3': 100 * t2['val_metrics']['voc/mAP']
-    }
+    assert saved['ap50_val']['t2'] == {'3': 100 * t2['val_metrics']['voc/mAP']}
     assert set(saved['decomposition']) == {'t2', 'preprocess'}
     assert saved['decomposition']['t2']['3']['log_corr'] == pytest.approx(
         t2['decomposition']['log_corr'])
@@ -155,6 +153,16 @@ def test_reference_rows_in_a_dry_run(tmp_path, capsys):
     assert 'reference zero_shot' not in capsys.readouterr().out
 
 
+def _finished_run(seed, ap50):
+    """What a finished run returns, for fakes of ``runs.run_one``."""
+    return dict(
+        seed=seed,
+        train_s=1.0,
+        test_s=1.0,
+        checkpoint='train/epoch_1.pth',
+        metrics={'voc/mAP': ap50})
+
+
 def test_parallel_runs_respect_dependencies_and_go_on_after_failures(
         tiny_night_sample, tmp_path, monkeypatch, capsys):
     import threading
@@ -181,12 +189,7 @@ def test_parallel_runs_respect_dependencies_and_go_on_after_failures(
             events.append(('end', name, seed, running[0], env))
         if (name, seed) == ('t2', 1):
             raise RuntimeError('command failed (exit 1), see train.log')
-        return dict(
-            seed=seed,
-            train_s=1.0,
-            test_s=1.0,
-            checkpoint='train/epoch_1.pth',
-            metrics={'voc/mAP': 0.1 * (seed + 1)})
+        return _finished_run(seed, 0.1 * (seed + 1))
 
     monkeypatch.setattr(runs, 'run_one', fake_run_one)
     monkeypatch.delenv('OMP_NUM_THREADS', raising=False)
@@ -230,44 +233,17 @@ def test_reference_rows_fill_a_free_slot_while_variants_still_run(
         with lock:
             events.append((kind, name, seed))
 
-    def fake_run_one(python,
-                     config,
-                     run_dir,
-                     seed,
-                     epochs,
-                     options,
-                     on_progress,
-                     env=None,
-                     dry_run=False):
+    def fake_run_one(python, config, run_dir, seed, *args, **kwargs):
         name = osp.basename(osp.dirname(run_dir))
         record('start', name, seed)
         time.sleep(1.0 if name == 'preprocess' else 0.05)
         record('end', name, seed)
-        return dict(
-            seed=seed,
-            train_s=1.0,
-            test_s=1.0,
-            checkpoint='train/epoch_1.pth',
-            metrics={'voc/mAP': 0.5})
+        return _finished_run(seed, 0.5)
 
-    def fake_run_reference(python,
-                           name,
-                           seed,
-                           configs,
-                           work_dir,
-                           cfg_options,
-                           on_progress,
-                           env=None,
-                           dry_run=False):
+    def fake_run_reference(python, name, seed, *args, **kwargs):
         record('start', name, seed)
         record('end', name, seed)
-        return dict(
-            seed=seed,
-            epochs=0,
-            train_s=0.0,
-            test_s=0.1,
-            checkpoint='x.pth',
-            metrics={'voc/mAP': 0.1})
+        return dict(_finished_run(seed, 0.1), epochs=0, train_s=0.0)
 
     monkeypatch.setattr(runs, 'run_one', fake_run_one)
     monkeypatch.setattr(runs, 'run_reference', fake_run_reference)
