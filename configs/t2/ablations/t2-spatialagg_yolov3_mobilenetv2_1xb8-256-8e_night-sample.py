@@ -1,9 +1,8 @@
 # Ablation: T2 with the spatial semantic aggregation neck (levels resized
 # into one 32-channel context map, a 3x3 fusion, global context, zero-init
 # residuals back to every level: SemanticAggregationNeck) instead of the
-# global one (GlobalAggregationNeck). The night-sample T2 up to 2026-12-02:
-# val AP@0.5 71.3 over seeds 0-2 in the pretrained comparison, and 1.6 ms
-# of the 4 ms T2 added at 256 px on 2 CPU threads (configs/t2/README.md).
+# global one (GlobalAggregationNeck): the night-sample T2 up to 2026-12-02.
+# Its AP and cost against the global neck are in configs/t2/README.md.
 _base_ = ['../t2_yolov3_mobilenetv2_1xb8-256-8e_night-sample.py']
 
 model = dict(
