@@ -90,7 +90,7 @@ def test_val_ap_is_read_from_the_train_dir_and_summarised(tmp_path):
     summary, table = summarise(results, ['t2'], {'t2': 'T2'})
     assert summary['t2']['val']['values'] == [0.625]
     assert summary['t2']['overall']['values'] == [0.5, 0.4]
-    assert 'val AP@0.5' in table and '62.5' in table
+    assert 'val AP@0.5' in table and '| 62.5 |' in table
 
 
 def test_lighting_eval_file_follows_the_metric_config(tmp_path):
