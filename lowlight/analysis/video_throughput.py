@@ -21,11 +21,14 @@ Every measurement is one pass over the frames; the measurements run in
 turn, once per round (:class:`lowlight.analysis.timing.InterleavedTimer`),
 so that load from other processes hits all of them alike. Reported: each
 one's best round (fps) and its least CPU time per frame (all threads of
-this process).
+this process), and the detections-only / model ratio within each round
+(the two measured minutes apart at most, so drift of the machine between
+rounds cancels) with its median.
 """
 import json
 import os
 import platform
+import statistics
 import sys
 import tempfile
 import time
@@ -210,7 +213,9 @@ def measure(inferencers: Dict[str, VideoInferencer],
 
 def _backend_results(rounds: list, batch_sizes: Sequence[int],
                      backend: str) -> dict:
-    """Best round of each measurement of one backend, and its ratios."""
+    """Best round of each measurement of one backend, its ratios, and the
+    detections-only / model ratio within each round (tool against the
+    model at that round's best batch size) with their median."""
     p = _prefix(backend)
     keys = [f'{p}model_b{b}' for b in batch_sizes] + [
         f'{p}tool', f'{p}tool_save_video', 'mmdet'
@@ -226,6 +231,12 @@ def _backend_results(rounds: list, batch_sizes: Sequence[int],
     model = best[f'{p}model_b{best_batch}']
     tool, tool_video = best[f'{p}tool'], best[f'{p}tool_save_video']
     mmdet = best['mmdet']
+    # tool and model of the same round ran minutes apart at most: their
+    # ratio is robust to the machine's drift between rounds
+    per_round = [
+        r[f'{p}tool']['fps'] / r[f'{p}model_b{r[f"{p}tool_batch_size"]}']
+        ['fps'] for r in rounds
+    ]
     return dict(
         best=best,
         model_fps_by_batch_size={
@@ -237,6 +248,8 @@ def _backend_results(rounds: list, batch_sizes: Sequence[int],
         tool_fps=tool['fps'],
         tool_save_video_fps=tool_video['fps'],
         ratio_tool_to_model=tool['fps'] / model['fps'],
+        ratio_tool_to_model_per_round=per_round,
+        ratio_tool_to_model_median=statistics.median(per_round),
         ratio_tool_video_to_model=tool_video['fps'] / model['fps'],
         ratio_tool_video_to_mmdet=tool_video['fps'] / mmdet['fps'],
         cpu_ratio_model_to_tool=model['cpu_ms_per_frame'] /
@@ -409,7 +422,11 @@ def report(results: dict, out: Optional[str] = None) -> None:
           'per frame')
     for backend, entry in results['per_backend'].items():
         print(f"{backend}: detections-only / model = "
-              f"{entry['ratio_tool_to_model']:.2f}; save-video / mmdet loop "
+              f"{entry['ratio_tool_to_model']:.2f} (best rounds; per round "
+              + ', '.join(f'{r:.2f}'
+                          for r in entry['ratio_tool_to_model_per_round']) +
+              f", median {entry['ratio_tool_to_model_median']:.2f}); "
+              f"save-video / mmdet loop "
               f"= {entry['ratio_tool_video_to_mmdet']:.2f}; save-video / "
               f"model = {entry['ratio_tool_video_to_model']:.2f}; CPU "
               f"model / detections-only = "

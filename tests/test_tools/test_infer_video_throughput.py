@@ -28,6 +28,12 @@ def test_video_throughput_measures_all_modes(tmp_path, capsys):
         assert result[key] > 0, key
     assert result['ratio_tool_to_model'] == \
         result['tool_fps'] / result['model_fps']
+    per_round = [
+        r['tool']['fps'] / r[f"model_b{r['tool_batch_size']}"]['fps']
+        for r in result['rounds']
+    ]
+    assert result['ratio_tool_to_model_per_round'] == per_round
+    assert result['ratio_tool_to_model_median'] == sum(per_round) / 2
     assert result['video'] == dict(path=str(video), width=96, height=64)
     # two rounds; each figure is the best round
     assert len(result['rounds']) == 2
