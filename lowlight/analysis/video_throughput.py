@@ -231,8 +231,6 @@ def _backend_results(rounds: list, batch_sizes: Sequence[int],
     model = best[f'{p}model_b{best_batch}']
     tool, tool_video = best[f'{p}tool'], best[f'{p}tool_save_video']
     mmdet = best['mmdet']
-    # tool and model of the same round ran minutes apart at most: their
-    # ratio is robust to the machine's drift between rounds
     per_round = [
         r[f'{p}tool']['fps'] / r[f'{p}model_b{r[f"{p}tool_batch_size"]}']
         ['fps'] for r in rounds

@@ -33,8 +33,7 @@ VARIANTS = {
 #: The pre-processing baseline's frozen enhancer is the one T2 learned with
 #: the same seed, so T2 runs first.
 ENHANCER_FROM = {'preprocess': 't2'}
-#: --quick: one seed, 2 epochs (15 min 20 s with 3 on 2 cores, above the
-#: 15 min limit)
+#: --quick: one seed, this many epochs (its wall time: configs/t2/README.md)
 QUICK_EPOCHS = 2
 PROTOCOLS = ('pretrained', 'scratch')
 #: Reference rows of the pretrained protocol: name -> (description, variant
