@@ -15,9 +15,11 @@ size) thus gets PyTorch's outputs, padded or not; in a batch of mixed sizes
 PyTorch pads every image to the largest, each size here is run at its own
 padded size (PyTorch's result for a batch of that size alone).
 """
+import contextlib
 import copy
 from collections import defaultdict
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import (Callable, ContextManager, Dict, List, Optional, Sequence,
+                    Tuple)
 
 import numpy as np
 import torch
@@ -129,10 +131,18 @@ class OnnxRuntimeDetector(BaseDetector):
         data_preprocessor (dict, optional): the original model's.
         init_cfg (dict, optional): unused; accepted for the config API.
 
+    Attributes:
+        run_context (Callable[[], ContextManager]): entered around every
+            ``session.run`` (the multi-threaded part of :meth:`predict`),
+            e.g. :meth:`lowlight.apis.video.ComputeGate.closed`; by default
+            it does nothing.
+
     Raises:
         ModelFileError: a missing, truncated or foreign file, one exported
             for another config or class count, or a missing provider.
     """
+
+    run_context: Callable[[], ContextManager] = contextlib.nullcontext
 
     def __init__(self,
                  model_file: str,
@@ -183,10 +193,11 @@ class OnnxRuntimeDetector(BaseDetector):
             raise ValueError(f'{self.model_file} has a fixed batch of '
                              f'{fixed}, got {len(array)} images; export it '
                              'with --dynamic-batch')
-        outputs = [
-            self.session.run(None, {self.input_name: chunk})
-            for chunk in chunks
-        ]
+        with self.run_context():
+            outputs = [
+                self.session.run(None, {self.input_name: chunk})
+                for chunk in chunks
+            ]
         return [
             torch.from_numpy(np.concatenate(maps, axis=0))
             for maps in zip(*outputs)

@@ -59,6 +59,33 @@ def _assert_same_detections(reference, other):
                                    atol=1e-4)
 
 
+def test_the_session_runs_with_the_decode_gate_closed(models, tmp_path):
+    """Every session.run of a video run happens with FrameDetector.gate
+    closed (the decode worker then waits), and the gate is open after."""
+    from lowlight.apis import VideoInferencer
+    config, _, model_file = models
+    inferencer = VideoInferencer(
+        config, model_file, score_thr=0.0, backend='onnxruntime')
+    session, seen = inferencer.model.session, []
+
+    class RecordingSession:
+
+        def __getattr__(self, name):
+            return getattr(session, name)
+
+        def run(self, *args, **kwargs):
+            seen.append(inferencer.gate.wait_open(timeout=0))
+            return session.run(*args, **kwargs)
+
+    inferencer.model.session = RecordingSession()
+    clip = make_video(tmp_path / 'clip.mp4', FRAMES, SIZE)
+    inferencer.batch_size = 2
+    summary = inferencer.run([str(clip)], tmp_path / 'out', progress=False)
+    assert summary['frames'] == FRAMES
+    assert len(seen) >= FRAMES // 2 and not any(seen)
+    assert inferencer.gate.wait_open(timeout=0)
+
+
 def test_onnxruntime_matches_pytorch_saves_video_and_resumes(models, tmp_path):
     config, checkpoint, model_file = models
     clip = make_video(tmp_path / 'in' / 'clip.mp4', FRAMES, SIZE)

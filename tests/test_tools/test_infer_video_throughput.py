@@ -28,12 +28,23 @@ def test_video_throughput_measures_all_modes(tmp_path, capsys):
         assert result[key] > 0, key
     assert result['ratio_tool_to_model'] == \
         result['tool_fps'] / result['model_fps']
+    models = [r[f"model_b{r['tool_batch_size']}"] for r in result['rounds']]
     per_round = [
-        r['tool']['fps'] / r[f"model_b{r['tool_batch_size']}"]['fps']
-        for r in result['rounds']
+        r['tool']['fps'] / m['fps'] for r, m in zip(result['rounds'], models)
     ]
     assert result['ratio_tool_to_model_per_round'] == per_round
     assert result['ratio_tool_to_model_median'] == sum(per_round) / 2
+    # the CPU bound per round: cores x model wall time / tool CPU time, <= 1
+    cores = result['machine']['usable_cores']
+    assert cores >= 1
+    bounds = [
+        min(1.0, cores * 1000 / m['fps'] / r['tool']['cpu_ms_per_frame'])
+        for r, m in zip(result['rounds'], models)
+    ]
+    assert result['ratio_tool_to_model_cpu_bound_per_round'] == \
+        pytest.approx(bounds)
+    assert result['ratio_tool_to_model_cpu_bound_median'] == \
+        pytest.approx(sum(bounds) / 2)
     assert result['video'] == dict(path=str(video), width=96, height=64)
     # two rounds; each figure is the best round
     assert len(result['rounds']) == 2
@@ -44,6 +55,7 @@ def test_video_throughput_measures_all_modes(tmp_path, capsys):
     out = capsys.readouterr().out
     assert '(3) mmdet loop + visualizer + writer' in out
     assert 'save-video / mmdet' in out
+    assert f'on {cores} cores, median' in out
 
 
 def test_video_throughput_onnxruntime_profile_and_rss(tmp_path, capsys):

@@ -14,6 +14,7 @@ from mmdet.utils import get_test_pipeline_cfg
 from mmdet.visualization.palette import get_palette
 from ...deployment.onnxruntime_detector import OnnxRuntimeDetector
 from ...models.detectors import LowLightDetector
+from .compute_gate import ComputeGate
 
 
 @contextlib.contextmanager
@@ -55,11 +56,19 @@ class FrameDetector:
             :func:`mmdet.apis.inference_detector` does.
         class_names (tuple[str]): Name of each label.
         colors (list[tuple[int, int, int]]): BGR colour of each label.
+        gate (ComputeGate): closed while an ONNX Runtime model's session
+            runs; a decode worker that waits for it to open reads frames
+            in the model's single-threaded phases only. (PyTorch runs its
+            whole ``predict`` on its thread team: decoding between batches
+            only measured no faster, so its gate stays open.)
     """
 
     def __init__(self, model: nn.Module, score_thr: float = 0.3) -> None:
         self.model = model
         self.score_thr = score_thr
+        self.gate = ComputeGate()
+        if isinstance(model, OnnxRuntimeDetector):
+            model.run_context = self.gate.closed
         pipeline_cfg = copy.deepcopy(get_test_pipeline_cfg(model.cfg))
         pipeline_cfg[0].type = 'mmdet.LoadImageFromNDArray'
         self.pipeline = Compose(pipeline_cfg)

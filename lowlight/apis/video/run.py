@@ -21,7 +21,6 @@ inputs; the same command again skips inputs whose ``status.json`` says
 ``done`` with the same settings and redoes the others (``overwrite`` redoes
 all).
 """
-import contextlib
 import sys
 import threading
 import time
@@ -29,7 +28,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple, Union
 
-import torch
 
 from .detector import FrameDetector, one_torch_thread
 from .inputs import VideoInput, collect_inputs, parse_shard, select_shard
@@ -285,6 +283,9 @@ class VideoRun:
                 if len(batch) == self.batch_size:
                     yield _Message('batch', job, batch)
                     batch = []
+                # the next frame is read in the model's single-threaded
+                # phases (FrameDetector.gate)
+                self.detector.gate.wait_open()
         except FrameReadError as e:
             reason = str(e)
         except Exception as e:
