@@ -28,8 +28,10 @@ model's work plus decoding and the test pipeline, so on ``C`` cores its
 wall time per frame is at least its CPU time per frame over ``C``, and the
 detections-only / model ratio cannot exceed ``C * model ms/frame / tool
 CPU ms/frame`` (within each round, with its median:
-``ratio_tool_to_model_cpu_bound_median``): a target above it needs
-cheaper decoding, not better overlap of decoding and the model.
+``ratio_tool_to_model_cpu_bound_median``): a target above it needs less
+CPU time per frame (cheaper decoding, threads that spin less while they
+wait: spinning counts as CPU time), not better overlap of decoding and the
+model.
 """
 import json
 import os
