@@ -97,6 +97,12 @@ def parse_args(argv=None):
     parser.add_argument(
         '--batch-size', type=int, default=1, help='frames per model call')
     parser.add_argument(
+        '--streams',
+        type=int,
+        default=1,
+        help='batches predicted side by side, each on torch threads / N '
+        'threads (2 is faster on a 2-core CPU, see README)')
+    parser.add_argument(
         '--score-thr', type=float, default=0.3, help='score threshold')
     parser.add_argument(
         '--stride', type=int, default=1, help='process every N-th frame')

@@ -13,8 +13,14 @@
 With several backends (``'pytorch'``, ``'onnxruntime'``: the config
 exported to a temporary ONNX file), (1) and (2) run for each of them; (3)
 always runs the PyTorch model (mmdet's loop has no other backend).
-Optionally, one run of the tool per backend split into its stages and the
-peak RSS on a ten times longer clip (:mod:`lowlight.analysis.
+With ``streams`` N > 1, the tool predicts N batches side by side
+(``VideoInferencer(streams=N)``, torch or ONNX Runtime threads / N each),
+and the model alone is measured that way too (``model_b<B>_streams``: N
+threads, each a share of the batches), beside the one-stream model alone
+that stays the reference of ``ratio_tool_to_model``.
+Optionally, one run of the one-stream tool per backend split into its
+stages and the peak RSS (of the tool as measured) on a ten times longer
+clip (:mod:`lowlight.analysis.
 video_profile`).
 
 Every measurement is one pass over the frames; the measurements run in
@@ -39,6 +45,7 @@ import platform
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from typing import Dict, Optional, Sequence
 
@@ -50,6 +57,7 @@ from mmdet.registry import VISUALIZERS
 from mmengine.dataset import pseudo_collate
 
 from lowlight.apis import VideoInferencer
+from lowlight.apis.video.detector import torch_threads
 from lowlight.testing import make_video, read_frames
 from lowlight.utils import atomic_dump_json
 from .backend_benchmark import (DEFAULT_SESSION_OPTIONS, check_backends,
@@ -69,13 +77,18 @@ def generate_clip(path: str, size: Sequence[int], seconds: float,
     make_video(path, int(round(seconds * fps)), tuple(size), fps, night=True)
 
 
-def model_step(model: torch.nn.Module, packed: list, batch_size: int):
-    """Warm-up and timed pass of ``model.test_step`` over ``packed`` items
-    in batches of ``batch_size``."""
-    batches = [
+def _batches(packed: list, batch_size: int) -> list:
+    """``packed`` items collated in batches of ``batch_size``."""
+    return [
         pseudo_collate(packed[i:i + batch_size])
         for i in range(0, len(packed), batch_size)
     ]
+
+
+def model_step(model: torch.nn.Module, packed: list, batch_size: int):
+    """Warm-up and timed pass of ``model.test_step`` over ``packed`` items
+    in batches of ``batch_size``."""
+    batches = _batches(packed, batch_size)
 
     def warm_up():
         with torch.no_grad():
@@ -85,6 +98,34 @@ def model_step(model: torch.nn.Module, packed: list, batch_size: int):
         with torch.no_grad():
             for batch in batches:
                 model.test_step(batch)
+        return dict(images=len(packed))
+
+    return warm_up, step
+
+
+def streams_model_step(model: torch.nn.Module, packed: list, batch_size: int,
+                       streams: int, threads_per_stream: int):
+    """As :func:`model_step`, with the batches shared round-robin by
+    ``streams`` threads on ``threads_per_stream`` torch threads each."""
+    batches = _batches(packed, batch_size)
+
+    def run(share):
+        with torch_threads(threads_per_stream), torch.no_grad():
+            for batch in share:
+                model.test_step(batch)
+
+    def warm_up():
+        run(batches[:1])
+
+    def step():
+        workers = [
+            threading.Thread(target=run, args=(batches[i::streams], ))
+            for i in range(streams)
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
         return dict(images=len(packed))
 
     return warm_up, step
@@ -171,9 +212,11 @@ def measure(inferencers: Dict[str, VideoInferencer],
             batch_sizes: Sequence[int] = (1, 2, 4, 8),
             frames: Optional[int] = None,
             repeat: int = 1,
-            reference: Optional[VideoInferencer] = None) -> list:
+            reference: Optional[VideoInferencer] = None,
+            tools: Optional[Dict[str, VideoInferencer]] = None) -> list:
     """Every measurement once per round, ``repeat`` rounds; the tool uses
-    its round's best batch size of the model alone (per backend).
+    its round's best batch size of the model alone (per backend; of the
+    model alone in streams when the tool has several).
 
     Args:
         inferencers (dict[str, VideoInferencer]): backend -> inferencer;
@@ -181,31 +224,43 @@ def measure(inferencers: Dict[str, VideoInferencer],
             prefixed ``<backend>/`` except for PyTorch).
         reference (VideoInferencer, optional): the PyTorch inferencer whose
             model runs mmdet's loop (default: ``inferencers['pytorch']``).
+        tools (dict[str, VideoInferencer], optional): backend -> the
+            inferencer the tool measurements run (default: those of
+            ``inferencers``); one with ``streams`` > 1 adds the model alone
+            in as many streams (``<prefix>model_b<B>_streams``).
 
     Returns:
         list[dict]: per round, measurement name -> ``fps``,
         ``cpu_ms_per_frame`` (and the mmdet loop's split), plus
         ``<prefix>tool_batch_size``.
     """
-    steps, prepare = {}, {}
+    tools = tools or inferencers
+    steps, prepare, tool_model = {}, {}, {}
     for backend, inferencer in inferencers.items():
-        p = _prefix(backend)
+        p, tool = _prefix(backend), tools[backend]
+        tool_model[p] = f'{p}model_b{{}}'
         for b in batch_sizes:
             prepare[f'{p}model_b{b}'], steps[f'{p}model_b{b}'] = model_step(
                 inferencer.model, packed, b)
-        steps[f'{p}tool'] = tool_step(inferencer, video, frames, False)
-        steps[f'{p}tool_save_video'] = tool_step(inferencer, video, frames,
-                                                 True)
+            if tool.streams > 1:
+                tool_model[p] = f'{p}model_b{{}}_streams'
+                name = tool_model[p].format(b)
+                prepare[name], steps[name] = streams_model_step(
+                    tool.model, packed, b, tool.streams,
+                    tool.threads_per_stream)
+        steps[f'{p}tool'] = tool_step(tool, video, frames, False)
+        steps[f'{p}tool_save_video'] = tool_step(tool, video, frames, True)
         prepare[f'{p}tool'] = (
-            lambda p=p, inferencer=inferencer: setattr(
-                inferencer, 'batch_size', round_best_batch(p)))
+            lambda p=p, tool=tool: setattr(tool, 'batch_size',
+                                           round_best_batch(p)))
     prepare['mmdet'], steps['mmdet'] = mmdet_loop_step(
         reference or inferencers['pytorch'], video, frames)
 
     def round_best_batch(p):
         return max(
             batch_sizes,
-            key=lambda b: timer.calls[f'{p}model_b{b}'][-1].rates()['fps'])
+            key=lambda b: timer.calls[tool_model[p].format(b)][-1].rates()[
+                'fps'])
 
     timer = InterleavedTimer(steps, prepare=prepare)
     rounds = []
@@ -226,15 +281,26 @@ def usable_cores() -> int:
     return os.cpu_count() or 1
 
 
+def _best_in_round(round_: dict, name: str,
+                   batch_sizes: Sequence[int]) -> dict:
+    """The fastest of the measurements ``name.format(b)`` in one round."""
+    return max((round_[name.format(b)] for b in batch_sizes),
+               key=lambda m: m['fps'])
+
+
 def _backend_results(rounds: list, batch_sizes: Sequence[int],
-                     backend: str) -> dict:
+                     backend: str, streams: int = 1) -> dict:
     """Best round of each measurement of one backend, its ratios, and the
     detections-only / model ratio within each round (tool against the
-    model at that round's best batch size) with their median."""
+    one-stream model at its best batch size in that round, and with
+    ``streams`` > 1 also against the model in streams at the tool's batch
+    size) with their median."""
     p = _prefix(backend)
     keys = [f'{p}model_b{b}' for b in batch_sizes] + [
         f'{p}tool', f'{p}tool_save_video', 'mmdet'
     ]
+    if streams > 1:
+        keys += [f'{p}model_b{b}_streams' for b in batch_sizes]
     best = {
         key:
         dict(
@@ -246,7 +312,9 @@ def _backend_results(rounds: list, batch_sizes: Sequence[int],
     model = best[f'{p}model_b{best_batch}']
     tool, tool_video = best[f'{p}tool'], best[f'{p}tool_save_video']
     mmdet = best['mmdet']
-    round_models = [r[f'{p}model_b{r[f"{p}tool_batch_size"]}'] for r in rounds]
+    round_models = [
+        _best_in_round(r, f'{p}model_b{{}}', batch_sizes) for r in rounds
+    ]
     per_round = [
         r[f'{p}tool']['fps'] / m['fps'] for r, m in zip(rounds, round_models)
     ]
@@ -256,7 +324,7 @@ def _backend_results(rounds: list, batch_sizes: Sequence[int],
         cores * 1000 / m['fps'] / r[f'{p}tool']['cpu_ms_per_frame']
         for r, m in zip(rounds, round_models)
     ]
-    return dict(
+    results = dict(
         best=best,
         model_fps_by_batch_size={
             b: best[f'{p}model_b{b}']['fps']
@@ -278,22 +346,62 @@ def _backend_results(rounds: list, batch_sizes: Sequence[int],
         tool['cpu_ms_per_frame'],
         cpu_ratio_mmdet_to_tool_video=mmdet['cpu_ms_per_frame'] /
         tool_video['cpu_ms_per_frame'])
+    if streams > 1:
+        results.update(_streams_results(rounds, batch_sizes, p, best, model))
+    return results
 
 
-def _onnx_inferencer(config: str, checkpoint: Optional[str], packed: list,
-                     folder: str, score_thr: float, threads: Optional[int],
-                     reference: VideoInferencer) -> VideoInferencer:
-    """An ONNX Runtime inferencer of ``config``, exported to ``folder`` at
-    the padded size of the preprocessed frames, with a dynamic batch."""
+def _streams_results(rounds: list, batch_sizes: Sequence[int], p: str,
+                     best: dict, model: dict) -> dict:
+    """The model alone in streams: its best batch size and rate, against
+    the one-stream model, and the tool against it within each round (at
+    the tool's batch size of that round)."""
+    name = p + 'model_b{}_streams'
+    best_batch = max(batch_sizes, key=lambda b: best[name.format(b)]['fps'])
+    streams_fps = best[name.format(best_batch)]['fps']
+    per_round = [
+        r[f'{p}tool']['fps'] /
+        r[name.format(r[f'{p}tool_batch_size'])]['fps'] for r in rounds
+    ]
+    return dict(
+        model_streams_fps_by_batch_size={
+            b: best[name.format(b)]['fps']
+            for b in batch_sizes
+        },
+        best_streams_batch_size=best_batch,
+        model_streams_fps=streams_fps,
+        ratio_model_streams_to_model=streams_fps / model['fps'],
+        ratio_tool_to_model_streams_per_round=per_round,
+        ratio_tool_to_model_streams_median=statistics.median(per_round))
+
+
+def _export_onnx(config: str, checkpoint: Optional[str], packed: list,
+                 folder: str, reference: VideoInferencer) -> str:
+    """Export ``config`` to ``folder`` at the padded size of the
+    preprocessed frames, with a dynamic batch; return the file."""
     divisor = getattr(reference.model.data_preprocessor, 'pad_size_divisor',
                       1)
     height, width = (-(-int(v) // divisor) * divisor
                      for v in packed[0]['inputs'].shape[-2:])
-    model_file = export_model(reference.model, config, checkpoint, folder,
-                              (height, width), 2, None)
+    return export_model(reference.model, config, checkpoint, folder,
+                        (height, width), 2, None)
+
+
+def _onnx_inferencer(config: str, model_file: str, score_thr: float,
+                     threads: Optional[int],
+                     streams: int = 1) -> VideoInferencer:
+    """An ONNX Runtime inferencer of an exported file, its session on
+    ``threads`` intra-op threads shared by ``streams``."""
     inferencer = VideoInferencer(
-        config, model_file, score_thr=score_thr, backend='onnxruntime')
-    inferencer.model.configure_session(threads, **DEFAULT_SESSION_OPTIONS)
+        config,
+        model_file,
+        score_thr=score_thr,
+        backend='onnxruntime',
+        streams=streams)
+    per_stream = max(1, threads // streams) if threads else None
+    if streams > 1 and per_stream is None:
+        per_stream = inferencer.threads_per_stream
+    inferencer.model.configure_session(per_stream, **DEFAULT_SESSION_OPTIONS)
     return inferencer
 
 
@@ -309,7 +417,8 @@ def video_throughput(config: str,
                      backends: Sequence[str] = ('pytorch', ),
                      backend_threads: Optional[int] = 2,
                      profile: bool = False,
-                     rss_frames: Optional[int] = None) -> dict:
+                     rss_frames: Optional[int] = None,
+                     streams: int = 1) -> dict:
     """Measure on the first ``frames`` frames of ``video`` (all when None);
     return the results (every round, the best of each measurement and the
     ratios of the targets, per backend; the top-level figures are those of
@@ -326,6 +435,8 @@ def video_throughput(config: str,
         rss_frames (int, optional): add the peak RSS of the tool with
             ``--save-video`` on ``rss_frames`` and on ``10 * rss_frames``
             frames of a generated clip of the video's size, per backend.
+        streams (int): batches the tool predicts side by side; above 1 the
+            model alone is measured in as many streams too.
     """
     error = check_backends(backends)
     if error:
@@ -343,25 +454,41 @@ def video_throughput(config: str,
     packed = [pytorch.preprocess(f, i) for i, f in enumerate(images)]
     del images
     with tempfile.TemporaryDirectory() as folder:
-        inferencers = {}
+        inferencers, tools = {}, {}
         for backend in backends:
-            inferencers[backend] = pytorch if backend == 'pytorch' else \
-                _onnx_inferencer(config, checkpoint, packed, folder,
-                                 score_thr, backend_threads, pytorch)
+            if backend == 'pytorch':
+                inferencers[backend] = pytorch
+                tools[backend] = pytorch if streams == 1 else VideoInferencer(
+                    config,
+                    checkpoint,
+                    device=device,
+                    score_thr=score_thr,
+                    streams=streams)
+                continue
+            model_file = _export_onnx(config, checkpoint, packed, folder,
+                                      pytorch)
+            inferencers[backend] = _onnx_inferencer(config, model_file,
+                                                    score_thr,
+                                                    backend_threads)
+            tools[backend] = inferencers[backend] if streams == 1 else \
+                _onnx_inferencer(config, model_file, score_thr,
+                                 backend_threads, streams)
         rounds = measure(inferencers, video, packed, batch_sizes, frames,
-                         repeat, pytorch)
+                         repeat, pytorch, tools)
         per_backend = {
-            backend: _backend_results(rounds, batch_sizes, backend)
+            backend: _backend_results(rounds, batch_sizes, backend, streams)
             for backend in backends
         }
         for backend, inferencer in inferencers.items():
-            inferencer.batch_size = per_backend[backend]['best_batch_size']
+            entry, tool = per_backend[backend], tools[backend]
+            inferencer.batch_size = entry['best_batch_size']
+            tool.batch_size = entry.get('best_streams_batch_size',
+                                        entry['best_batch_size'])
             if profile:
-                per_backend[backend]['profile'] = profile_run(
-                    inferencer, video, frames)
+                entry['profile'] = profile_run(inferencer, video, frames)
             if rss_frames:
-                per_backend[backend]['rss'] = rss_growth(
-                    inferencer, folder, (width, height), rss_frames)
+                entry['rss'] = rss_growth(tool, folder, (width, height),
+                                          rss_frames)
     first = per_backend[backends[0]]
     mmdet = first['best']['mmdet']
     return dict(
@@ -375,6 +502,7 @@ def video_throughput(config: str,
             torch=torch.__version__,
             torch_threads=torch.get_num_threads(),
             backend_threads=backend_threads,
+            streams=streams,
             device=device),
         video=dict(path=video, width=width, height=height),
         frames=len(packed),
@@ -434,6 +562,12 @@ def report(results: dict, out: Optional[str] = None) -> None:
             f'{p}model_b{b}': f'(1) model alone, batch {b}'
             for b in entry['model_fps_by_batch_size']
         }
+        names.update({
+            f'{p}model_b{b}_streams':
+            f'(1) model alone, batch {b}, {results["machine"]["streams"]} '
+            'streams'
+            for b in entry.get('model_streams_fps_by_batch_size', ())
+        })
         names.update({p + k: v
                       for k, v in MEASUREMENT_NAMES.items() if k != 'mmdet'})
         for key, name in names.items():
@@ -459,6 +593,15 @@ def report(results: dict, out: Optional[str] = None) -> None:
               f"model = {entry['ratio_tool_video_to_model']:.2f}; CPU "
               f"model / detections-only = "
               f"{entry['cpu_ratio_model_to_tool']:.2f}")
+        if 'model_streams_fps' in entry:
+            print(f"  {results['machine']['streams']} streams: model alone "
+                  f"{entry['ratio_model_streams_to_model']:.2f} x one "
+                  'stream; detections-only / model in streams per round '
+                  + ', '.join(
+                      f'{r:.2f}'
+                      for r in entry['ratio_tool_to_model_streams_per_round'])
+                  + f", median "
+                  f"{entry['ratio_tool_to_model_streams_median']:.2f}")
         if 'profile' in entry:
             _print_profile(entry['profile'])
         if 'rss' in entry:

@@ -86,6 +86,27 @@ def test_the_session_runs_with_the_decode_gate_closed(models, tmp_path):
     assert inferencer.gate.wait_open(timeout=0)
 
 
+def test_two_streams_share_the_session_on_one_thread_each(models, tmp_path):
+    """--streams 2: the session is rebuilt on torch threads / 2 intra-op
+    threads, the decode gate stays open, and the detections are those of
+    one stream."""
+    from lowlight.apis import VideoInferencer
+    config, _, model_file = models
+    torch.set_num_threads(2)  # the autouse fixture restores the count
+    inferencer = VideoInferencer(
+        config, model_file, score_thr=0.0, backend='onnxruntime', streams=2)
+    options = inferencer.model.session.get_session_options()
+    assert options.intra_op_num_threads == 1
+    assert 'run_context' not in vars(inferencer.model)  # gate open
+    clip = make_video(tmp_path / 'in' / 'clip.mp4', FRAMES, SIZE)
+    for name, extra in (('one', ()), ('two', ('--streams', '2'))):
+        assert _infer(config, model_file, [str(clip)], tmp_path / name,
+                      *extra) == 0
+    _assert_same_detections(
+        read_jsonl(tmp_path / 'one' / 'clip.mp4' / 'detections.jsonl'),
+        read_jsonl(tmp_path / 'two' / 'clip.mp4' / 'detections.jsonl'))
+
+
 def test_onnxruntime_matches_pytorch_saves_video_and_resumes(models, tmp_path):
     config, checkpoint, model_file = models
     clip = make_video(tmp_path / 'in' / 'clip.mp4', FRAMES, SIZE)

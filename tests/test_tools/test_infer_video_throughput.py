@@ -97,3 +97,43 @@ def test_video_throughput_unknown_backend(tmp_path):
     main = load_tool('analysis_tools/video_throughput').main
     with pytest.raises(SystemExit):
         main(['cfg.py', '--video', 'v.mp4', '--backend', 'openvino'])
+
+
+@pytest.mark.parametrize('backend', ['pytorch', 'onnxruntime'])
+def test_video_throughput_streams(tmp_path, capsys, backend):
+    """--streams 2: the tool runs two streams and the model alone is also
+    measured in two streams; the ratios against both are reported."""
+    import torch
+    torch.set_num_threads(2)  # the autouse fixture restores the count
+    config, checkpoint = make_detector(tmp_path)
+    video = tmp_path / 'clip.mp4'
+    out = tmp_path / 'result.json'
+    assert load_tool('analysis_tools/video_throughput').main([
+        config, checkpoint, '--video',
+        str(video), '--generate', '--size', '96', '64', '--seconds', '0.6',
+        '--fps', '10', '--batch-sizes', '1', '2', '--repeat', '2',
+        '--backend', backend, '--streams', '2', '--rss-frames', '2',
+        '--out',
+        str(out)
+    ]) == 0
+    result = json.loads(out.read_text())
+    assert result['machine']['streams'] == 2
+    entry = result['per_backend'][backend]
+    p = '' if backend == 'pytorch' else 'onnxruntime/'
+    for r in result['rounds']:
+        assert {f'{p}model_b1_streams', f'{p}model_b2_streams'} <= set(r)
+        # the tool's batch is the best of the model in streams that round
+        assert r[f'{p}tool_batch_size'] == max(
+            (1, 2), key=lambda b: r[f'{p}model_b{b}_streams']['fps'])
+    per_round = [
+        r[f'{p}tool']['fps'] /
+        r[f"{p}model_b{r[f'{p}tool_batch_size']}_streams"]['fps']
+        for r in result['rounds']
+    ]
+    assert entry['ratio_tool_to_model_streams_per_round'] == per_round
+    assert entry['ratio_tool_to_model_streams_median'] == pytest.approx(
+        sum(per_round) / 2)
+    assert entry['ratio_model_streams_to_model'] == pytest.approx(
+        entry['model_streams_fps'] / entry['model_fps'])
+    assert entry['rss']['frames'] == [2, 20]
+    assert '2 streams: model alone' in capsys.readouterr().out

@@ -85,6 +85,13 @@ def parse_args(argv=None):
         metavar='N',
         help='add the peak RSS of the tool (--save-video) on N and 10 N '
         'frames of a generated clip')
+    parser.add_argument(
+        '--streams',
+        type=int,
+        default=1,
+        help='batches the tool predicts side by side (infer_video.py '
+        '--streams); above 1 the model alone is measured in as many '
+        'streams too')
     parser.add_argument('--score-thr', type=float, default=0.3)
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--out', help='write the results as JSON here')
@@ -104,7 +111,8 @@ def main(argv=None) -> int:
                                    args.frames, args.batch_sizes, args.repeat,
                                    args.threads, args.score_thr, args.device,
                                    args.backends, args.backend_threads,
-                                   args.profile, args.rss_frames)
+                                   args.profile, args.rss_frames,
+                                   args.streams)
     report(results, args.out)
     return 0
 

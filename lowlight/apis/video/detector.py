@@ -2,7 +2,7 @@
 frame, batched ``predict`` on a few."""
 import contextlib
 import copy
-from typing import Dict, Iterator, List, Sequence
+from typing import ContextManager, Dict, Iterator, List, Sequence
 
 import numpy as np
 import torch
@@ -18,8 +18,8 @@ from .compute_gate import ComputeGate
 
 
 @contextlib.contextmanager
-def one_torch_thread() -> Iterator[None]:
-    """Run the calling worker thread's torch operations on one thread.
+def torch_threads(count: int) -> Iterator[None]:
+    """Run the calling thread's torch operations on ``count`` threads.
 
     OpenMP gives every thread that starts a parallel region its own team of
     threads, which spin between regions; the small tensor copies of a worker
@@ -29,11 +29,16 @@ def one_torch_thread() -> Iterator[None]:
     set, so it is restored on exit.
     """
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+    torch.set_num_threads(count)
     try:
         yield
     finally:
         torch.set_num_threads(threads)
+
+
+def one_torch_thread() -> ContextManager[None]:
+    """:func:`torch_threads` with one thread, for worker threads."""
+    return torch_threads(1)
 
 
 def _hwc(tensor: torch.Tensor) -> np.ndarray:
@@ -49,6 +54,15 @@ class FrameDetector:
             ``dataset_meta`` (``classes``, optional ``palette``), as
             :func:`lowlight.apis.init_low_light_detector` returns it.
         score_thr (float): Detections below this score are dropped.
+        streams (int): Batches predicted side by side, each in a thread of
+            its own with ``torch.get_num_threads() // streams`` torch (or
+            ONNX Runtime intra-op) threads. On a CPU, two single-threaded
+            streams keep both cores busier than one stream on two threads,
+            whose single-threaded phases (box decoding, NMS) leave a core
+            idle. Defaults to 1.
+
+    Raises:
+        ValueError: If ``streams`` < 1.
 
     Attributes:
         pipeline (Compose): The config's test pipeline reading arrays
@@ -56,19 +70,32 @@ class FrameDetector:
             :func:`mmdet.apis.inference_detector` does.
         class_names (tuple[str]): Name of each label.
         colors (list[tuple[int, int, int]]): BGR colour of each label.
-        gate (ComputeGate): closed while an ONNX Runtime model's session
-            runs; a decode worker that waits for it to open reads frames
-            in the model's single-threaded phases only. (PyTorch runs its
-            whole ``predict`` on its thread team: decoding between batches
-            only measured no faster, so its gate stays open.)
+        gate (ComputeGate): with one stream, closed while an ONNX Runtime
+            model's session runs; a decode worker that waits for it to open
+            reads frames in the model's single-threaded phases only.
+            (PyTorch runs its whole ``predict`` on its thread team: decoding
+            between batches only measured no faster, so its gate stays
+            open; with several streams there is no such phase and the gate
+            stays open too.)
+        threads_per_stream (int): torch threads of each stream.
     """
 
-    def __init__(self, model: nn.Module, score_thr: float = 0.3) -> None:
+    def __init__(self,
+                 model: nn.Module,
+                 score_thr: float = 0.3,
+                 streams: int = 1) -> None:
+        if streams < 1:
+            raise ValueError(f'streams must be >= 1, got {streams}')
         self.model = model
         self.score_thr = score_thr
+        self.streams = streams
+        self.threads_per_stream = max(1, torch.get_num_threads() // streams)
         self.gate = ComputeGate()
         if isinstance(model, OnnxRuntimeDetector):
-            model.run_context = self.gate.closed
+            if streams == 1:
+                model.run_context = self.gate.closed
+            else:
+                model.configure_session(self.threads_per_stream)
         pipeline_cfg = copy.deepcopy(get_test_pipeline_cfg(model.cfg))
         pipeline_cfg[0].type = 'mmdet.LoadImageFromNDArray'
         self.pipeline = Compose(pipeline_cfg)
@@ -81,6 +108,10 @@ class FrameDetector:
             (int(b), int(g), int(r))
             for r, g, b in get_palette(palette, len(self.class_names))
         ]
+
+    def stream_context(self) -> ContextManager[None]:
+        """Entered around each batch a stream predicts (``streams`` > 1)."""
+        return torch_threads(self.threads_per_stream)
 
     def preprocess(self, image: np.ndarray, index: int = 0) -> Dict:
         """Run the test pipeline on one (H, W, 3) uint8 BGR frame.

@@ -29,6 +29,8 @@ class VideoInferencer(FrameDetector):
         cfg_options (dict, optional): Overrides merged into the config.
         backend (str): ``'pytorch'`` or ``'onnxruntime'`` (``checkpoint``
             is then a ``.onnx`` file exported from ``config``).
+        streams (int): Batches predicted side by side (see
+            :class:`FrameDetector`).
 
     Raises:
         lowlight.engine.CheckpointLoadError: If the checkpoint is missing,
@@ -48,7 +50,8 @@ class VideoInferencer(FrameDetector):
                  score_thr: float = 0.3,
                  queue_size: int = 4,
                  cfg_options: Optional[Dict] = None,
-                 backend: str = 'pytorch') -> None:
+                 backend: str = 'pytorch',
+                 streams: int = 1) -> None:
         if batch_size < 1 or queue_size < 1:
             raise ValueError('batch_size and queue_size must be >= 1')
         self.config_name = config.filename if isinstance(
@@ -64,7 +67,7 @@ class VideoInferencer(FrameDetector):
                 device=device,
                 cfg_options=cfg_options,
                 backend=backend),
-            score_thr)
+            score_thr, streams)
 
     def run(self,
             inputs: Sequence[str],
@@ -132,6 +135,7 @@ def infer_videos(config: Union[str, Path, Config],
                  score_thr: float = 0.3,
                  cfg_options: Optional[Dict] = None,
                  backend: str = 'pytorch',
+                 streams: int = 1,
                  **run_kwargs) -> Dict:
     """Build a :class:`VideoInferencer` and run it once.
 
@@ -150,5 +154,6 @@ def infer_videos(config: Union[str, Path, Config],
         batch_size=batch_size,
         score_thr=score_thr,
         cfg_options=cfg_options,
-        backend=backend)
+        backend=backend,
+        streams=streams)
     return inferencer.run(inputs, out_dir, **run_kwargs)

@@ -1,8 +1,10 @@
 """A bounded three-stage pipeline: produce | transform | consume.
 
 The producer and the consumer run in worker threads, the transform in the
-calling thread (where a model keeps the threads torch gives it). Two queues
-of at most ``queue_size`` items join the stages, so the items in flight are
+calling thread (where a model keeps the threads torch gives it), or, with
+``transform_threads`` > 1, in that many threads of a pool that map items
+side by side while the consumer still takes them in order. Two queues of
+at most ``queue_size`` items join the stages, so the items in flight are
 bounded whatever the length of the input.
 
 Stopping and errors: :meth:`BoundedPipeline.stop` (from any thread) ends
@@ -15,6 +17,7 @@ as it was raised when it came from the transform, as the cause of a
 import contextlib
 import queue
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import (Callable, ContextManager, Generic, Iterable, Optional,
                     Tuple, TypeVar)
 
@@ -50,6 +53,11 @@ class BoundedPipeline(Generic[In, Out]):
         worker_context (Callable[[], ContextManager], optional): Entered by
             each worker thread around its stage, e.g. to set per-thread
             settings.
+        transform_threads (int): Threads that run the transform; 1: the
+            calling thread.
+        transform_context (Callable[[], ContextManager], optional):
+            Entered around each transform call in the pool
+            (``transform_threads`` > 1), e.g. to set its torch threads.
     """
 
     def __init__(
@@ -60,15 +68,24 @@ class BoundedPipeline(Generic[In, Out]):
             queue_size: int = 4,
             name: str = 'pipeline',
             stage_names: Tuple[str, str] = ('produce', 'consume'),
-            worker_context: Optional[Callable[[],
-                                              ContextManager]] = None) -> None:
+            worker_context: Optional[Callable[[], ContextManager]] = None,
+            transform_threads: int = 1,
+            transform_context: Optional[Callable[[],
+                                                 ContextManager]] = None
+    ) -> None:
         if queue_size < 1:
             raise ValueError(f'queue_size must be >= 1, got {queue_size}')
+        if transform_threads < 1:
+            raise ValueError(
+                f'transform_threads must be >= 1, got {transform_threads}')
         self._produce, self._transform, self._consume = (produce, transform,
                                                          consume)
         self._queue_size = queue_size
+        self._name = name
         self._threads = tuple(f'{name}-{stage}' for stage in stage_names)
         self._worker_context = worker_context or contextlib.nullcontext
+        self._transform_threads = transform_threads
+        self._transform_context = transform_context or contextlib.nullcontext
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._error: Optional[Tuple[str, BaseException]] = None
@@ -115,6 +132,26 @@ class BoundedPipeline(Generic[In, Out]):
             yield item
         raise _Stopped
 
+    def _transform_in_context(self, item: In) -> Out:
+        """The transform of ``item`` inside ``transform_context`` (in a
+        thread of the pool)."""
+        with self._transform_context():
+            return self._transform(item)
+
+    def _mapped(self, future: Future):
+        """The transform's result of ``future``, waited for in polls so a
+        stop still ends the wait; a transform error stops the pipeline."""
+        while True:
+            if self._stop.is_set() and not future.done():
+                raise _Stopped
+            try:
+                return future.result(timeout=_POLL_S)
+            except TimeoutError:
+                continue
+            except BaseException as e:  # noqa: B902  re-raised by run()
+                self._fail('transform', e)
+                raise _Stopped
+
     def _worker(self, stage: str, body: Callable[[], None]) -> None:
         try:
             with self._worker_context():
@@ -141,8 +178,16 @@ class BoundedPipeline(Generic[In, Out]):
                 self._put(inputs, item)
             self._put(inputs, _END)
 
+        pool = None
+        if self._transform_threads > 1:
+            pool = ThreadPoolExecutor(
+                self._transform_threads,
+                thread_name_prefix=f'{self._name}-transform')
+
         def consume() -> None:
             for item in self._items(outputs):
+                if pool is not None:
+                    item = self._mapped(item)
                 self._consume(item)
 
         workers = [
@@ -157,7 +202,10 @@ class BoundedPipeline(Generic[In, Out]):
             worker.start()
         try:
             for item in self._items(inputs):
-                self._put(outputs, self._transform(item))
+                self._put(
+                    outputs,
+                    self._transform(item) if pool is None else pool.submit(
+                        self._transform_in_context, item))
             self._put(outputs, _END)
             workers[1].join()  # the consumer finishes the last items
         except _Stopped:
@@ -169,8 +217,12 @@ class BoundedPipeline(Generic[In, Out]):
             self._stop.set()
             for worker in workers:
                 worker.join()
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
         error = self._first_error()
         if error is not None:
             stage, cause = error
+            if stage == 'transform':
+                raise cause  # from a pool thread, as it was raised
             raise PipelineError(f'the {stage} worker thread failed: '
                                 f'{type(cause).__name__}: {cause}') from cause

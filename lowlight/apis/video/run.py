@@ -5,8 +5,9 @@ Stages (joined by a :class:`BoundedPipeline`):
 
 1. decode (worker thread ``video-decode``): frames of every input, run
    through the test pipeline, grouped into batches;
-2. infer (calling thread): the model on each batch, so boxes come back in
-   original frame coordinates;
+2. infer (calling thread, or ``FrameDetector.streams`` threads side by
+   side): the model on each batch, so boxes come back in original frame
+   coordinates;
 3. write (worker thread ``video-write``): JSON Lines, drawing and video
    encoding; finishing each input (rename, ``status.json``, manifest).
 
@@ -238,7 +239,9 @@ class VideoRun:
             queue_size=self.queue_size,
             name='video',
             stage_names=('decode', 'write'),
-            worker_context=one_torch_thread)
+            worker_context=one_torch_thread,
+            transform_threads=self.detector.streams,
+            transform_context=self.detector.stream_context)
         try:
             pipeline.run()
         finally:

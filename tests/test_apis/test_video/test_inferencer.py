@@ -1,4 +1,5 @@
 import json
+import time
 from collections import namedtuple
 
 import cv2
@@ -415,3 +416,36 @@ def test_workers_run_torch_on_one_thread_model_keeps_its_threads(
         'write': {('video-write', 1)},
     }
     assert torch.get_num_threads() == 2
+
+
+def test_two_streams_give_the_same_results_from_two_model_threads(
+        detector, tmp_path, monkeypatch):
+    """With streams=2 the batches are predicted in two pool threads, each
+    on torch threads / 2, and the JSON Lines are those of one stream."""
+    import threading
+
+    import torch
+    torch.set_num_threads(2)  # the autouse fixture restores the count
+    video = make_video(tmp_path / 'v.mp4', num_frames=12)
+    one = VideoInferencer(*detector, score_thr=0.0, batch_size=2)
+    two = VideoInferencer(*detector, score_thr=0.0, batch_size=2, streams=2)
+    assert two.threads_per_stream == 1
+    seen = set()
+    predict = two.predict
+
+    def recording_predict(*args, **kwargs):
+        seen.add((threading.current_thread().name, torch.get_num_threads()))
+        time.sleep(0.02)  # let the other stream take the next batch
+        return predict(*args, **kwargs)
+
+    monkeypatch.setattr(two, 'predict', recording_predict)
+    one.run([str(video)], tmp_path / 'one', progress=False)
+    two.run([str(video)], tmp_path / 'two', progress=False)
+    assert read_jsonl(tmp_path / 'one' / 'v.mp4' / 'detections.jsonl') == \
+        read_jsonl(tmp_path / 'two' / 'v.mp4' / 'detections.jsonl')
+    assert {count for _, count in seen} == {1}
+    assert len({name for name, _ in seen}) == 2
+    assert all(name.startswith('video-transform') for name, _ in seen)
+    assert torch.get_num_threads() == 2
+    with pytest.raises(ValueError, match='streams must be >= 1'):
+        VideoInferencer(*detector, streams=0)

@@ -136,3 +136,60 @@ def test_stop_from_a_stage_ends_the_run_without_an_error():
 def test_queue_size_must_be_positive():
     with pytest.raises(ValueError, match='queue_size'):
         BoundedPipeline(lambda: [], lambda x: x, print, queue_size=0)
+
+
+def test_transform_threads_map_side_by_side_and_keep_the_order():
+    """Two transform threads overlap (each waits for the other once) and the
+    consumer still takes the items in order, inside the per-call context."""
+    barrier = threading.Barrier(2, timeout=5)
+    contexts, seen = [], []
+
+    @contextlib.contextmanager
+    def context():
+        contexts.append(threading.current_thread().name)
+        yield
+
+    def transform(item):
+        assert threading.current_thread() is not threading.main_thread()
+        if item < 2:
+            barrier.wait()  # only returns if the first two run together
+        time.sleep(0.002 * (item % 3))  # later items finish out of order
+        return item * 10
+
+    BoundedPipeline(
+        lambda: iter(range(12)),
+        transform,
+        seen.append,
+        queue_size=2,
+        name='t7',
+        transform_threads=2,
+        transform_context=context).run()
+    assert seen == [10 * i for i in range(12)]
+    assert len(contexts) == 12
+    assert {n.rpartition('_')[0] for n in contexts} == {'t7-transform'}
+    assert len(set(contexts)) == 2
+    assert not _threads_alive('t7-')
+
+
+def test_an_error_in_a_transform_thread_is_raised_as_it_is():
+    consumed = []
+
+    def transform(item):
+        if item == 4:
+            raise ValueError('bad batch')
+        return item
+
+    with pytest.raises(ValueError, match='bad batch'):
+        BoundedPipeline(
+            lambda: itertools.count(),
+            transform,
+            consumed.append,
+            name='t8',
+            transform_threads=2).run()
+    assert consumed == list(range(4))
+    assert not _threads_alive('t8-')
+
+
+def test_transform_threads_must_be_positive():
+    with pytest.raises(ValueError, match='transform_threads'):
+        BoundedPipeline(lambda: [], lambda x: x, print, transform_threads=0)
