@@ -61,6 +61,10 @@ class FrameDetector:
             whose single-threaded phases (box decoding, NMS) leave a core
             idle. Defaults to 1.
 
+    An ONNX Runtime model is set up for this detector (its gate, or its
+    session's threads with several streams): give each detector a model of
+    its own.
+
     Raises:
         ValueError: If ``streams`` < 1.
 
