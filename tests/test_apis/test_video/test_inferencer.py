@@ -1,5 +1,4 @@
 import json
-import time
 from collections import namedtuple
 
 import cv2
@@ -430,12 +429,16 @@ def test_two_streams_give_the_same_results_from_two_model_threads(
     one = VideoInferencer(*detector, score_thr=0.0, batch_size=2)
     two = VideoInferencer(*detector, score_thr=0.0, batch_size=2, streams=2)
     assert two.threads_per_stream == 1
-    seen = set()
+    seen, calls = set(), []
     predict = two.predict
+    # the first two batches wait for each other: only two streams pass
+    together = threading.Barrier(2, timeout=10)
 
     def recording_predict(*args, **kwargs):
         seen.add((threading.current_thread().name, torch.get_num_threads()))
-        time.sleep(0.02)  # let the other stream take the next batch
+        calls.append(None)
+        if len(calls) <= 2:
+            together.wait()
         return predict(*args, **kwargs)
 
     monkeypatch.setattr(two, 'predict', recording_predict)
