@@ -29,7 +29,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple, Union
 
-
 from .detector import FrameDetector, one_torch_thread
 from .inputs import VideoInput, collect_inputs, parse_shard, select_shard
 from .manifest import (STATUS_FILE, RunManifest, make_entry, read_status,
