@@ -17,6 +17,13 @@ A third step, ``decode``, times the head's ``predict_by_feat`` alone on the
 graph's outputs, so that the detector time splits into network, decoding
 and the rest (preprocessor, padding, packing). Ratios are
 ``onnxruntime / pytorch`` of images per second.
+
+``onnxruntime-int8`` is the exported file quantized by
+:func:`lowlight.deployment.quantize_onnx` (calibrated on the config's
+training images, or on a folder), run by the same detector class: its
+ratios to PyTorch are ``ratios_int8``, to the float32 file
+``int8_over_fp32``. What int8 costs in AP is not measured here (use
+``tools/deployment/check_parity.py``).
 """
 import os
 import os.path as osp
@@ -27,7 +34,7 @@ from typing import Dict, Optional, Sequence
 import torch
 
 from lowlight.apis import init_low_light_detector
-from lowlight.deployment import BACKENDS, export_onnx
+from lowlight.deployment import BACKENDS, export_onnx, quantize_onnx
 from lowlight.deployment.metadata import config_num_classes
 from lowlight.testing import demo_batch
 from .timing import time_interleaved
@@ -35,14 +42,18 @@ from .timing import time_interleaved
 #: ONNX Runtime's idle intra-op threads sleep instead of spinning, so that
 #: they take no CPU from the step that runs next (PyTorch, decoding)
 DEFAULT_SESSION_OPTIONS = {'session.intra_op.allow_spinning': '0'}
+#: what --backends accepts: the runtimes, and the int8 file on ONNX Runtime
+BENCHMARK_BACKENDS = BACKENDS + ('onnxruntime-int8', )
+#: calibration images of the int8 file (its speed does not depend on them)
+BENCHMARK_CALIBRATION_IMAGES = 16
 
 
 def check_backends(backends: Sequence[str]) -> Optional[str]:
     """What is wrong with a list of backends, or None."""
-    unknown = [b for b in backends if b not in BACKENDS]
+    unknown = [b for b in backends if b not in BENCHMARK_BACKENDS]
     if unknown:
         return (f'unknown backend(s) {unknown}; choose from '
-                f'{list(BACKENDS)}')
+                f'{list(BENCHMARK_BACKENDS)}')
     if len(set(backends)) != len(backends) or not backends:
         return f'give each backend once, got {list(backends)}'
     return None
@@ -126,6 +137,7 @@ def benchmark_backends(config: str,
                        backend_threads: Optional[int] = 2,
                        session_options: Optional[Dict] = None,
                        cfg_options: Optional[Dict] = None,
+                       calib_dir: Optional[str] = None,
                        **timing) -> dict:
     """Measure one detector on ``backends`` in one run; return the results.
 
@@ -133,8 +145,7 @@ def benchmark_backends(config: str,
         config (str): the model config.
         checkpoint (str, optional): its ``.pth`` checkpoint (random, seeded
             weights when None).
-        backends (Sequence[str]): names from
-            :data:`lowlight.deployment.BACKENDS`.
+        backends (Sequence[str]): names from :data:`BENCHMARK_BACKENDS`.
         shape (Sequence[int]): (H, W) of the input (a multiple of the
             preprocessor's pad divisor: the exported graph's input).
         batch_size (int): images per call (the graph has a dynamic batch
@@ -147,6 +158,8 @@ def benchmark_backends(config: str,
             :meth:`OnnxRuntimeDetector.configure_session`); default
             :data:`DEFAULT_SESSION_OPTIONS`.
         cfg_options (dict, optional): config overrides.
+        calib_dir (str, optional): calibration images of
+            ``onnxruntime-int8``; None: the config's training split.
         **timing: ``warmup``, ``min_iters``, ``round_size``, ``rel_tol``,
             ``max_time`` of :func:`~lowlight.analysis.timing.
             time_interleaved`.
@@ -156,7 +169,8 @@ def benchmark_backends(config: str,
         ``<backend>/detector``, ``onnxruntime/decode``: timing summaries),
         per backend ``images_per_s``, ``latency_ms`` and ``latency_p90_ms``
         of network and detector, the ONNX Runtime detector's split
-        (``breakdown_ms``) and ``ratios``.
+        (``breakdown_ms``), ``ratios`` (onnxruntime / pytorch), and with
+        ``onnxruntime-int8`` ``ratios_int8`` and ``int8_over_fp32``.
 
     Raises:
         ValueError: an unknown or repeated backend.
@@ -170,18 +184,33 @@ def benchmark_backends(config: str,
     pytorch = init_low_light_detector(config, checkpoint, 'cpu', cfg_options)
     data_batch = demo_batch(*shape, batch_size)
     steps = {}
+    if session_options is None:
+        session_options = DEFAULT_SESSION_OPTIONS
     with tempfile.TemporaryDirectory() as folder:
         models = dict(pytorch=pytorch)
-        if 'onnxruntime' in backends:
-            model_file = export_model(pytorch, config, checkpoint, folder,
-                                      shape, batch_size, cfg_options)
-            ort_model = init_low_light_detector(
-                config, model_file, cfg_options=cfg_options,
-                backend='onnxruntime')
-            if session_options is None:
-                session_options = DEFAULT_SESSION_OPTIONS
-            ort_model.configure_session(backend_threads, **session_options)
-            models['onnxruntime'] = ort_model
+        files = {}
+        if {'onnxruntime', 'onnxruntime-int8'} & set(backends):
+            files['onnxruntime'] = export_model(pytorch, config, checkpoint,
+                                                folder, shape, batch_size,
+                                                cfg_options)
+        if 'onnxruntime-int8' in backends:
+            files['onnxruntime-int8'] = osp.join(folder, 'model_int8.onnx')
+            quantize_onnx(
+                config,
+                files['onnxruntime'],
+                files['onnxruntime-int8'],
+                calib_dir=calib_dir,
+                num_images=BENCHMARK_CALIBRATION_IMAGES,
+                cfg_options=cfg_options)
+        for backend in backends:
+            if backend != 'pytorch':
+                models[backend] = init_low_light_detector(
+                    config,
+                    files[backend],
+                    cfg_options=cfg_options,
+                    backend='onnxruntime')
+                models[backend].configure_session(backend_threads,
+                                                  **session_options)
         for backend in backends:
             model = models[backend]
             steps[f'{backend}/network'], inputs = _network_step(
@@ -222,13 +251,21 @@ def benchmark_backends(config: str,
         }
         results['breakdown_ms'] = dict(
             ms, rest=ms['detector'] - ms['network'] - ms['decode'])
-    if {'pytorch', 'onnxruntime'} <= set(backends):
-        results['ratios'] = {
-            what: results['backends']['onnxruntime'][what]['images_per_s'] /
-            results['backends']['pytorch'][what]['images_per_s']
-            for what in ('network', 'detector')
-        }
+    for key, (faster, slower) in _RATIOS.items():
+        if {faster, slower} <= set(backends):
+            results[key] = {
+                what: results['backends'][faster][what]['images_per_s'] /
+                results['backends'][slower][what]['images_per_s']
+                for what in ('network', 'detector')
+            }
     return results
+
+
+#: result key -> (backend, the backend it is compared with) of the ratios
+_RATIOS = dict(
+    ratios=('onnxruntime', 'pytorch'),
+    ratios_int8=('onnxruntime-int8', 'pytorch'),
+    int8_over_fp32=('onnxruntime-int8', 'onnxruntime'))
 
 
 def format_backends(results: dict) -> str:
@@ -251,8 +288,9 @@ def format_backends(results: dict) -> str:
         lines.append(f'onnxruntime detector per image: network '
                      f'{b["network"]:.1f} ms, predict_by_feat '
                      f'{b["decode"]:.1f} ms, rest {b["rest"]:.1f} ms')
-    for what, ratio in results.get('ratios', {}).items():
-        lines.append(f'onnxruntime / pytorch images/s, {what}: {ratio:.2f}')
+    for key, (faster, slower) in _RATIOS.items():
+        for what, ratio in results.get(key, {}).items():
+            lines.append(f'{faster} / {slower} images/s, {what}: {ratio:.2f}')
     unstable = [n for n, s in results['steps'].items() if not s['stable']]
     if unstable:
         lines.append('medians not stable within --rel-tol (--max-time '

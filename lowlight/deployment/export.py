@@ -203,9 +203,7 @@ def export_onnx(config: Union[str, Config],
             raise ExportError(f'exporting {meta.config} failed: '
                               f'{_first_line(error)}') from error
         proto = program.model_proto
-        for key, value in meta.to_props().items():
-            entry = proto.metadata_props.add()
-            entry.key, entry.value = key, value
+        meta.write_to(proto)
         onnx.checker.check_model(proto)
         onnx.save_model(proto, tmp)
     return meta

@@ -16,7 +16,12 @@ model's ``metadata_props`` (string to string):
   takes unpadded images of any size and pads them itself);
 * ``lowlight.opset``, ``lowlight.output_groups`` (JSON list: how many of the
   flat graph outputs make each argument of the head's ``predict_by_feat``),
-  ``lowlight.torch_version``.
+  ``lowlight.torch_version``;
+* ``lowlight.precision``: ``fp32`` (written by the export), ``fp16`` (a
+  copy made by :func:`lowlight.deployment.convert_to_float16`) or ``int8``
+  (a copy quantized by :func:`lowlight.deployment.quantize_onnx`, which
+  adds ``lowlight.calibration``: how it was calibrated). A file without
+  the key is ``fp32``.
 """
 import hashlib
 import json
@@ -93,6 +98,8 @@ class ExportMetadata:
     opset: int
     output_groups: Tuple[int, ...]
     torch_version: str
+    precision: str = 'fp32'
+    calibration: str = ''
 
     def to_props(self) -> Dict[str, str]:
         """As ``metadata_props`` entries (all strings)."""
@@ -110,7 +117,19 @@ class ExportMetadata:
             PREFIX + 'opset': str(self.opset),
             PREFIX + 'output_groups': json.dumps(list(self.output_groups)),
             PREFIX + 'torch_version': self.torch_version,
+            PREFIX + 'precision': self.precision,
+            **({
+                PREFIX + 'calibration': self.calibration
+            } if self.calibration else {}),
         }
+
+    def write_to(self, model_proto) -> None:
+        """Replace the ``metadata_props`` of ``model_proto`` (an
+        ``onnx.ModelProto``) by these entries."""
+        del model_proto.metadata_props[:]
+        for key, value in self.to_props().items():
+            entry = model_proto.metadata_props.add()
+            entry.key, entry.value = key, value
 
     @classmethod
     def from_props(cls, props: Dict[str, str],
@@ -143,7 +162,9 @@ class ExportMetadata:
                 input_shape=shape,
                 opset=int(get('opset')),
                 output_groups=tuple(json.loads(get('output_groups'))),
-                torch_version=get('torch_version'))
+                torch_version=get('torch_version'),
+                precision=props.get(PREFIX + 'precision', 'fp32'),
+                calibration=props.get(PREFIX + 'calibration', ''))
         except (ValueError, TypeError) as error:
             raise ModelFileError(
                 f'{filename}: malformed lowlight metadata ({error})') from None

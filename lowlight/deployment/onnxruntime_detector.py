@@ -91,7 +91,7 @@ def check_backend_file(backend: str, model_file: str) -> None:
             "a checkpoint with backend 'pytorch' (--backend pytorch)")
 
 
-def _read_metadata(model_file: str) -> ExportMetadata:
+def read_model_metadata(model_file: str) -> ExportMetadata:
     """Parse the file's lowlight metadata without building a session."""
     import onnx
     from google.protobuf.message import DecodeError
@@ -155,7 +155,7 @@ class OnnxRuntimeDetector(BaseDetector):
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         import onnxruntime as ort
         self.model_file = model_file
-        self.metadata = _read_metadata(model_file)
+        self.metadata = read_model_metadata(model_file)
         self.metadata.check_config(model, model_file)
         providers = providers or ['CPUExecutionProvider']
         missing = [

@@ -38,8 +38,13 @@ def parse_args(argv=None):
         nargs='+',
         metavar='BACKEND',
         help='measure the one config on these backends in the same run '
-        '(pytorch, onnxruntime): network alone and whole detector; it is '
-        'exported to a temporary ONNX file first')
+        '(pytorch, onnxruntime, onnxruntime-int8): network alone and whole '
+        'detector; it is exported to a temporary ONNX file first (and '
+        'quantized for onnxruntime-int8)')
+    parser.add_argument(
+        '--calib-dir',
+        help='calibration images of onnxruntime-int8 (default: the '
+        "config's training split)")
     parser.add_argument(
         '--backend-threads',
         type=int,
@@ -137,7 +142,8 @@ def main(argv=None):
             results = benchmark_backends(
                 args.config, (args.checkpoint or [None])[0], args.backends,
                 args.shape, args.batch_size, args.threads or 2,
-                args.backend_threads, None, args.cfg_options, **timing)
+                args.backend_threads, None, args.cfg_options,
+                args.calib_dir, **timing)
         print(format_backends(results))
         if args.out:
             atomic_dump_json(results, args.out, indent=2)
