@@ -102,3 +102,45 @@ def test_day_twin_is_brighter_by_the_camera_factor(light, indoor):
     ratio = np.median(predicted[valid] / night[valid])
     assert 0.88 < ratio < 1.12, ratio
     assert np.median(intended) > 3  # the twin really is a day image
+
+
+def test_clean_night_twin_is_the_night_without_noise():
+    """The noise-free twin leaves the night image as it was, and differs
+    from it by the sensor noise alone: zero-mean where the signal is far
+    from the clip at 0, of the camera's standard deviation."""
+    noisy = render_scene(np.random.default_rng(3), 240, 320, 'Car', 10, False)
+    scene = render_scene(np.random.default_rng(3), 240, 320, 'Car', 10,
+                         False, clean_night=True)
+    assert np.array_equal(scene.night, noisy.night)
+    assert noisy.clean_night is None and scene.boxes == noisy.boxes
+    params = scene.params
+    night = (scene.night / 255.0)**params['gamma']
+    clean = (scene.clean_night / 255.0)**params['gamma']
+    sd = np.sqrt(params['shot_noise'] * clean + params['read_noise']**2)
+    lit = (clean > 4 * sd) & (clean < 0.9)
+    assert lit.mean() > 0.2
+    residual = (night - clean)[lit] / sd[lit]
+    assert abs(residual.mean()) < 0.1
+    # 8-bit quantisation adds a little to the noise of the darkest pixels
+    assert 0.8 < residual.std() < 1.3
+
+
+def test_clean_twins_tree_has_the_night_boxes(paired, tmp_path):
+    root = tmp_path / 'clean'
+    generate_night_sample(str(root), seed=0, num_train=6, num_val=2,
+                          num_test=4, size=128, clean_twins=True)
+    assert json.loads((root / 'night_sample.json').read_text())[
+        'settings']['clean_twins'] is True
+    for path in (paired / 'ExDark').rglob('2015_*'):
+        same = root / path.relative_to(paired)
+        assert same.read_bytes() == path.read_bytes()  # night unchanged
+        assert (root / 'night_clean' / path.relative_to(paired)).is_file()
+    convert_exdark(str(paired), str(tmp_path / 'night'))
+    convert_exdark(str(root / 'night_clean'), str(tmp_path / 'clean_conv'))
+    for split in ('train', 'val', 'test'):
+        name = f'annotations/exdark_{split}.json'
+        assert _boxes(tmp_path / 'clean_conv' / name) == _boxes(
+            tmp_path / 'night' / name)
+    with pytest.raises(ValueError, match='clean_twins'):
+        generate_night_sample(str(tmp_path / 'x'), kind='day',
+                              clean_twins=True)

@@ -15,6 +15,10 @@ the stand-in for COCO that the plain detector is pretrained on::
     python tools/misc/make_night_sample.py data/day_corpus --kind day \
         --seed 1000 --num-train 2000 --num-val 200 --num-test 0
 
+``--clean-twins`` also writes the night images without their sensor noise
+to ``night_clean/`` (same raw layout; convert it like ``day/``), to measure
+what the noise costs apart from the darkness.
+
 Re-running with the same settings does nothing; other settings regenerate
 the sample (the files are written to a temporary folder, then moved).
 """
@@ -44,6 +48,9 @@ def parse_args(argv=None):
     parser.add_argument('--kind', choices=('night', 'day'), default='night',
                         help="'night': the paired night sample (default); "
                         "'day': a day-only pretraining corpus")
+    parser.add_argument('--clean-twins', action='store_true',
+                        help='also write the night images without sensor '
+                        'noise to OUT_ROOT/night_clean/ (night only)')
     parser.add_argument('--overwrite', action='store_true',
                         help='replace OUT_ROOT even if it is not a night '
                         'sample')
@@ -57,7 +64,8 @@ def main(argv=None) -> int:
         manifest = generate_night_sample(
             args.out_root, seed=args.seed, num_train=args.num_train,
             num_val=args.num_val, num_test=args.num_test, size=args.size,
-            workers=args.workers, overwrite=args.overwrite, kind=args.kind)
+            workers=args.workers, overwrite=args.overwrite, kind=args.kind,
+            clean_twins=args.clean_twins)
     except (FileExistsError, ValueError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2

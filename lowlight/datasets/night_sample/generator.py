@@ -17,6 +17,9 @@ and, for the paired night sample (``kind='night'``)::
                                             imageclasslist.txt)
     illumination/2015_00001.png             true illumination of each night
                                             image, uint16 PNG, value / 4096
+    night_clean/                            with ``clean_twins`` only: the
+                                            night images without sensor
+                                            noise, raw layout as ``day/``
 
 A day corpus (``kind='day'``, the sample's stand-in for COCO) writes day
 renders into the top-level layout and nothing else.
@@ -126,7 +129,7 @@ def _render_one(job: Dict) -> str:
     day_rng = np.random.default_rng([job['seed'], job['index'], 1])
     scene = render_scene(rng, job['height'], job['width'], job['primary'],
                          job['light'], job['indoor'], job['empty'],
-                         day_rng=day_rng)
+                         day_rng=day_rng, clean_night=job['clean_twins'])
     name = f"2015_{job['index'] + 1:05d}"
     cls = job['primary']
     trees = [job['root']]
@@ -136,6 +139,10 @@ def _render_one(job: Dict) -> str:
                      osp.join(job['root'], 'ExDark', cls, name + job['ext']))
         _write_image(scene.day, osp.join(trees[1], 'ExDark', cls,
                                          name + job['ext']))
+        if job['clean_twins']:
+            trees.append(osp.join(job['root'], 'night_clean'))
+            _write_image(scene.clean_night,
+                         osp.join(trees[2], 'ExDark', cls, name + job['ext']))
         level = np.clip(
             np.rint(scene.illumination * ILLUMINATION_SCALE), 0, 65535)
         cv2.imwrite(
@@ -168,7 +175,8 @@ def generate_night_sample(out_root: str,
                           size: int = 320,
                           workers: int = 1,
                           overwrite: bool = False,
-                          kind: str = 'night') -> Optional[Dict]:
+                          kind: str = 'night',
+                          clean_twins: bool = False) -> Optional[Dict]:
     """Generate the sample (or a day corpus) into ``out_root``.
 
     The files are written under a temporary folder beside ``out_root`` and
@@ -190,6 +198,9 @@ def generate_night_sample(out_root: str,
             their day twins in ``day/`` and true illumination maps in
             ``illumination/``), or ``'day'``, a day-only corpus for
             normal-light pretraining. Defaults to ``'night'``.
+        clean_twins (bool): With ``kind='night'``, also write the night
+            images without sensor noise to ``night_clean/`` (the night
+            images are the same either way). Defaults to False.
 
     Returns:
         dict | None: The manifest written to ``night_sample.json``, or None
@@ -199,8 +210,12 @@ def generate_night_sample(out_root: str,
         raise ValueError('image counts must be >= 0 and size >= 64')
     if kind not in KINDS:
         raise ValueError(f'kind must be one of {KINDS}, got {kind!r}')
+    if clean_twins and kind != 'night':
+        raise ValueError("clean_twins needs kind='night'")
     settings = dict(version=SAMPLE_VERSION, seed=seed, num_train=num_train,
                     num_val=num_val, num_test=num_test, size=size, kind=kind)
+    if clean_twins:  # absent otherwise: earlier samples stay up to date
+        settings['clean_twins'] = True
     manifest_path = osp.join(out_root, 'night_sample.json')
     existing = None
     if osp.isfile(manifest_path):
@@ -218,6 +233,7 @@ def generate_night_sample(out_root: str,
     tmp = tempfile.mkdtemp(prefix='.night_sample.', dir=parent)
     try:
         trees = [tmp] + ([osp.join(tmp, 'day')] if kind == 'night' else [])
+        trees += [osp.join(tmp, 'night_clean')] if clean_twins else []
         for tree in trees:
             for top in ('ExDark', 'ExDark_Annno'):
                 for cls in SHAPES:
@@ -226,7 +242,8 @@ def generate_night_sample(out_root: str,
             os.makedirs(osp.join(tmp, 'illumination'))
         plan = _plan(seed, num_train, num_val, num_test)
         jobs = [dict(job, seed=seed, root=tmp, width=size,
-                     height=size * 3 // 4, kind=kind) for job in plan]
+                     height=size * 3 // 4, kind=kind,
+                     clean_twins=clean_twins) for job in plan]
         if workers > 1:
             with Pool(workers) as pool:
                 rows = pool.map(_render_one, jobs, chunksize=16)

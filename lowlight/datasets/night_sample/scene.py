@@ -68,6 +68,9 @@ class RenderedScene(NamedTuple):
             asked for.
         day_illumination (np.ndarray or None): The day twin's
             illumination, float32, (H, W).
+        clean_night (np.ndarray or None): The night image without sensor
+            noise (same exposure, cast and display curve), BGR uint8, when
+            asked for.
     """
     night: np.ndarray
     boxes: List
@@ -75,6 +78,7 @@ class RenderedScene(NamedTuple):
     illumination: np.ndarray
     day: Optional[np.ndarray] = None
     day_illumination: Optional[np.ndarray] = None
+    clean_night: Optional[np.ndarray] = None
 
 
 def _background(rng: np.random.Generator, h: int, w: int, indoor: bool,
@@ -279,8 +283,8 @@ def render_scene(rng: np.random.Generator,
                  light: int,
                  indoor: bool,
                  empty: bool = False,
-                 day_rng: Optional[np.random.Generator] = None
-                 ) -> RenderedScene:
+                 day_rng: Optional[np.random.Generator] = None,
+                 clean_night: bool = False) -> RenderedScene:
     """Render one scene at night, and optionally its day twin.
 
     Args:
@@ -296,6 +300,8 @@ def render_scene(rng: np.random.Generator,
         day_rng (np.random.Generator, optional): Generator of the day
             twin's light and noise; no twin is rendered without it. The
             night image does not depend on it.
+        clean_night (bool): Also render the night image without sensor
+            noise (the night image does not change).
 
     Returns:
         RenderedScene: the night image, boxes, camera, true illumination
@@ -358,9 +364,16 @@ def render_scene(rng: np.random.Generator,
         color_cast_prob=0.0)
     params['color_cast'] = [float(c) for c in setting['cast']]
     night = darken_linear(radiance, params, rng)
+    # zero noise: the generator passed here draws numbers that are scaled
+    # by 0, and ``rng`` is left as it was
+    clean = darken_linear(
+        radiance, dict(params, shot_noise=0.0, read_noise=0.0),
+        np.random.default_rng(0)) if clean_night else None
     illumination = setting['illumination'].astype(np.float32)
     if day_rng is None:
-        return RenderedScene(night, boxes, params, illumination)
+        return RenderedScene(night, boxes, params, illumination,
+                             clean_night=clean)
     day_sky = sky if not indoor else np.zeros_like(sky)
     day, day_illum = _render_day(day_rng, albedo, emission, day_sky)
-    return RenderedScene(night, boxes, params, illumination, day, day_illum)
+    return RenderedScene(night, boxes, params, illumination, day, day_illum,
+                         clean)
