@@ -91,7 +91,8 @@ def write_oracle_sample(night_root: str, out_root: str,
             with open(source) as f:
                 coco = json.load(f)
             for entry in coco['images']:
-                count += _write_one(night_root, tmp, entry, exponent)
+                _write_one(night_root, tmp, entry, exponent)
+            count += len(coco['images'])
             with open(osp.join(tmp, 'annotations', name), 'w') as f:
                 json.dump(coco, f)
         with open(osp.join(tmp, 'oracle.json'), 'w') as f:
@@ -107,7 +108,7 @@ def write_oracle_sample(night_root: str, out_root: str,
 
 
 def _write_one(night_root: str, out_root: str, entry: dict,
-               exponent: float) -> int:
+               exponent: float) -> None:
     """Correct one image; point ``entry['file_name']`` at its PNG."""
     path = resolve_inside(night_root, entry['file_name'])
     light = illumination_path(path)
@@ -123,7 +124,6 @@ def _write_one(night_root: str, out_root: str, entry: dict,
     if not cv2.imwrite(target, corrected):
         raise OSError(f'cannot write {target}')
     entry['file_name'] = name
-    return 1
 
 
 def oracle_panel(night_root: str, out_root: str, split: str = 'val',
@@ -145,7 +145,7 @@ def oracle_panel(night_root: str, out_root: str, split: str = 'val',
         night = cv2.imread(resolve_inside(night_root, sources[entry['id']]))
         corrected = cv2.imread(resolve_inside(out_root, entry['file_name']))
         day = cv2.imread(
-            osp.join(night_root, 'day', sources[entry['id']]))
+            resolve_inside(osp.join(night_root, 'day'), sources[entry['id']]))
         if day is None or day.shape != night.shape:
             day = np.zeros_like(night)
         rows.append(np.hstack([night, corrected, day]))

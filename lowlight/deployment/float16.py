@@ -6,15 +6,12 @@ float32, and so does the arithmetic of the enhancer, the input correction
 and the side input of a ``LowLightDetector`` (logarithms, powers and
 divisions of a dark image, whose small values float16 rounds badly; their
 weights are stored in float16 and cast up), as PyTorch's autocast keeps
-such operations in float32. ONNX Runtime's CPU provider lacks
-float16 kernels for most of these operations: run the file on a GPU
-provider.
+such operations in float32. It is meant for GPU providers.
 """
 from dataclasses import replace
 
 from ..utils.file_io import atomic_path
-from .onnxruntime_detector import read_model_metadata
-from .quantize import QuantizationError, body_nodes
+from .quantize import body_nodes, float32_metadata
 
 
 def convert_to_float16(model_file: str, out_file: str):
@@ -37,11 +34,7 @@ def convert_to_float16(model_file: str, out_file: str):
     import onnx
     from onnxruntime.transformers.float16 import convert_float_to_float16
 
-    metadata = read_model_metadata(model_file)
-    if metadata.precision != 'fp32':
-        raise QuantizationError(
-            f'{model_file} is {metadata.precision} already: convert the '
-            'float32 file that tools/deployment/export_onnx.py wrote')
+    metadata = float32_metadata(model_file, 'convert')
     proto = onnx.load_model(model_file)
     body, _ = body_nodes(proto, with_outputs=True)
     body = set(body)

@@ -40,6 +40,18 @@ class QuantizationError(RuntimeError):
     scopes)."""
 
 
+def float32_metadata(model_file: str, action: str):
+    """The metadata of an exported float32 file; QuantizationError naming
+    the file when it is a reduced-precision copy already (``action``: what
+    the caller would do to it, for the message)."""
+    metadata = read_model_metadata(model_file)
+    if metadata.precision != 'fp32':
+        raise QuantizationError(
+            f'{model_file} is {metadata.precision} already: {action} the '
+            'float32 file that tools/deployment/export_onnx.py wrote')
+    return metadata
+
+
 def _evenly_spaced(files: Sequence[str], num_images: int) -> List[str]:
     if num_images < 1:
         raise QuantizationError(f'num_images must be >= 1, got {num_images}')
@@ -242,11 +254,7 @@ def quantize_onnx(config: Union[str, Config],
     cfg = Config.fromfile(config) if isinstance(config, str) else config
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-    metadata = read_model_metadata(model_file)
-    if metadata.precision != 'fp32':
-        raise QuantizationError(
-            f'{model_file} is {metadata.precision} already: quantize the '
-            'float32 file that tools/deployment/export_onnx.py wrote')
+    metadata = float32_metadata(model_file, 'quantize')
     detector = init_low_light_detector(cfg, model_file, backend='onnxruntime')
     if calib_dir is None:
         images = images_of_split(cfg, calib_split, num_images)
