@@ -6,7 +6,8 @@ Example::
         --out-dir work_dirs/video --save-video --batch-size 4
 
 With ``--backend onnxruntime`` CHECKPOINT is the ``.onnx`` file exported
-from CONFIG by ``tools/deployment/export_onnx.py``. Writes
+from CONFIG by ``tools/deployment/export_onnx.py``; ``--providers
+CUDAExecutionProvider`` runs it on a GPU (with onnxruntime-gpu). Writes
 ``OUT_DIR/<relative path of each input>/detections.jsonl`` (one line per
 processed frame), optionally ``annotated.mp4`` and ``decomposition.mp4``,
 and ``OUT_DIR/manifest.json``. Re-running the same command resumes. The exit
@@ -81,6 +82,12 @@ def parse_args(argv=None):
         choices=BACKENDS,
         default='pytorch',
         help='pytorch (a .pth) or onnxruntime (an exported .onnx)')
+    parser.add_argument(
+        '--providers',
+        nargs='+',
+        default=None,
+        help='onnxruntime execution providers in order of preference, e.g. '
+        'CUDAExecutionProvider CPUExecutionProvider (default: CPU)')
     parser.add_argument(
         'inputs',
         nargs='+',

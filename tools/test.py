@@ -9,7 +9,8 @@ Same command line as mmdet's ``tools/test.py``::
 The checkpoint is loaded with ``torch.load(weights_only=True)`` only; a
 refused, damaged or missing checkpoint ends the tool with one message. A
 ``.onnx`` CHECKPOINT (exported by ``tools/deployment/export_onnx.py`` from
-CONFIG) is run by ONNX Runtime (``OnnxRuntimeDetector``) and evaluated
+CONFIG) is run by ONNX Runtime (``OnnxRuntimeDetector``, on the
+execution providers of ``--providers``, default the CPU's) and evaluated
 with the same metric.
 """
 import argparse
@@ -58,8 +59,17 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='job launcher (tools/dist_test.sh uses pytorch)')
     parser.add_argument(
         '--tta', action='store_true', help='test-time flip augmentation')
+    parser.add_argument(
+        '--providers',
+        nargs='+',
+        default=None,
+        help='onnxruntime execution providers for a .onnx CHECKPOINT, in '
+        'order of preference (default: CPUExecutionProvider)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
+    if args.providers and not args.checkpoint.endswith('.onnx'):
+        parser.error('--providers applies to an exported .onnx checkpoint, '
+                     f'got {args.checkpoint}')
     if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
         parser.error(f'--out must name a .pkl file, got {args.out}')
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
@@ -104,7 +114,8 @@ def build_test_config(args: argparse.Namespace) -> Config:
     cfg = load_tool_config(args.config, args.launcher, args.cfg_options,
                            args.work_dir)
     if args.checkpoint.endswith('.onnx'):
-        cfg.model = backend_model_cfg(cfg.model, args.checkpoint)
+        cfg.model = backend_model_cfg(
+            cfg.model, args.checkpoint, providers=args.providers)
         cfg.load_from = None
     else:
         cfg.load_from = args.checkpoint

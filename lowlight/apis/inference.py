@@ -13,7 +13,7 @@ being unpickled in full.
 import copy
 import warnings
 from pathlib import Path
-from typing import Optional, Union
+from typing import Optional, Sequence, Union
 
 import torch.nn as nn
 from mmengine.config import Config
@@ -72,7 +72,9 @@ def init_low_light_detector(config: Union[str, Path, Config],
                             checkpoint: Optional[str] = None,
                             device: str = 'cpu',
                             cfg_options: Optional[dict] = None,
-                            backend: str = 'pytorch') -> nn.Module:
+                            backend: str = 'pytorch',
+                            providers: Optional[Sequence[str]] = None
+                            ) -> nn.Module:
     """Build a detector from a config and load a checkpoint weights-only.
 
     Same behaviour as :func:`mmdet.apis.init_detector` with the default
@@ -95,6 +97,10 @@ def init_low_light_detector(config: Union[str, Path, Config],
             ``'onnxruntime'`` (the checkpoint is a ``.onnx`` file exported
             from this config; an :class:`OnnxRuntimeDetector` runs it,
             class names from its metadata). Defaults to 'pytorch'.
+        providers (Sequence[str], optional): ONNX Runtime execution
+            providers in order of preference, e.g.
+            ``['CUDAExecutionProvider', 'CPUExecutionProvider']``; only with
+            ``backend='onnxruntime'``. Defaults to the CPU provider.
 
     Returns:
         nn.Module: The detector in eval mode on ``device``, with
@@ -104,8 +110,8 @@ def init_low_light_detector(config: Union[str, Path, Config],
 
     Raises:
         TypeError: If ``config`` is neither a path nor a ``Config``.
-        ValueError: If ``backend`` is unknown, or onnxruntime without a
-            model file.
+        ValueError: If ``backend`` is unknown, onnxruntime without a
+            model file, or ``providers`` with the pytorch backend.
         lowlight.engine.CheckpointLoadError: If the checkpoint is missing,
             truncated or damaged, or holds Python objects beyond tensors and
             plain values (it is then never unpickled); if it does not fit
@@ -122,6 +128,9 @@ def init_low_light_detector(config: Union[str, Path, Config],
     if backend == 'onnxruntime' and checkpoint is None:
         raise ValueError('the onnxruntime backend needs an exported .onnx '
                          'model file as checkpoint')
+    if providers and backend != 'onnxruntime':
+        raise ValueError('execution providers are an onnxruntime setting; '
+                         f'the {backend} backend takes none')
     if checkpoint is not None:
         check_backend_file(backend, str(checkpoint))
     if isinstance(config, (str, Path)):
@@ -137,7 +146,8 @@ def init_low_light_detector(config: Union[str, Path, Config],
     if scope is not None:
         init_default_scope(scope)
     if backend == 'onnxruntime':
-        config.model = backend_model_cfg(config.model, checkpoint)
+        config.model = backend_model_cfg(
+            config.model, checkpoint, providers=providers)
         model = MODELS.build(config.model)
         model.dataset_meta = {'classes': list(model.metadata.classes)}
     elif checkpoint is None:

@@ -121,10 +121,12 @@ def test_same_detections_and_metrics_as_pytorch(exported, tiny_night_sample,
     options = tiny_loader_options(tiny_night_sample, 128)
     test = load_tool('test')
     metrics = {}
-    for name, model_file in (('pth', checkpoint), ('onnx', out)):
+    runs = (('pth', checkpoint, []),
+            ('onnx', out, ['--providers', 'CPUExecutionProvider']))
+    for name, model_file, extra in runs:
         metrics[name] = test.main([
             T2, model_file, '--work-dir',
-            str(tmp_path / name), '--cfg-options', *options
+            str(tmp_path / name), *extra, '--cfg-options', *options
         ])
     assert metrics['pth'].keys() == metrics['onnx'].keys()
     for key, value in metrics['pth'].items():
@@ -259,6 +261,15 @@ def test_bad_model_files_are_refused_naming_the_file(exported, tmp_path,
         OnnxRuntimeDetector(
             out, cfg.model, providers=['CUDAExecutionProvider'])
 
+    with pytest.raises(SystemExit, match='NoSuchExecutionProvider.*not'):
+        load_tool('test').main([
+            T2, out, '--providers', 'NoSuchExecutionProvider', '--work-dir',
+            str(tmp_path / 'test'), '--cfg-options',
+            *tiny_loader_options(tiny_night_sample, 128)
+        ])
+    with pytest.raises(SystemExit):  # argparse: no providers for a .pth
+        load_tool('test').parse_args(
+            [T2, 'epoch_8.pth', '--providers', 'CPUExecutionProvider'])
     with pytest.raises(SystemExit, match='error: .*truncated.onnx'):
         load_tool('test').main([
             T2,

@@ -1,7 +1,7 @@
 """tools/infer_video.py --backend onnxruntime: the exported tiny YOLOv3 runs
 the whole video pipeline (JSON Lines, --save-video, resume, a corrupt input
-skipped) with PyTorch's detections; bad model files stop the run with one
-message naming the file."""
+skipped) with PyTorch's detections; bad model files and a missing
+execution provider stop the run with one message naming them."""
 import json
 import os
 import subprocess
@@ -114,7 +114,8 @@ def test_onnxruntime_matches_pytorch_saves_video_and_resumes(models, tmp_path):
         config, checkpoint, [str(clip)], tmp_path / 'pt',
         backend='pytorch') == 0
     out = tmp_path / 'ort'
-    assert _infer(config, model_file, [str(clip)], out, '--save-video') == 0
+    assert _infer(config, model_file, [str(clip)], out, '--save-video',
+                  '--providers', 'CPUExecutionProvider') == 0
     jsonl = out / 'clip.mp4' / 'detections.jsonl'
     _assert_same_detections(
         read_jsonl(tmp_path / 'pt' / 'clip.mp4' / 'detections.jsonl'),
@@ -163,6 +164,10 @@ def test_bad_model_files_stop_with_one_message(models, tmp_path, capsys):
         ], 'onnxruntime', 'exported for 3 classes'),
         ([config, model_file], 'pytorch', 'tiny.onnx is an exported ONNX'),
         ([config, checkpoint], 'onnxruntime', 'tiny_yolov3.pth is not an'),
+        ([config, model_file, '--providers', 'NoSuchExecutionProvider'],
+         'onnxruntime', "['NoSuchExecutionProvider'] not available"),
+        ([config, checkpoint, '--providers', 'CPUExecutionProvider'],
+         'pytorch', 'execution providers are an onnxruntime setting'),
     ]
     for i, (model_args, backend, message) in enumerate(cases):
         out = tmp_path / f'out{i}'

@@ -217,3 +217,14 @@ def test_float16_copy_keeps_float32_input_and_outputs(tiny, tmp_path):
     assert onnx.TensorProto.FLOAT16 in {i.data_type for i in graph.initializer}
     with pytest.raises(QuantizationError, match='fp16 already'):
         convert_to_float16(half, str(tmp_path / 'again.onnx'))
+
+    tool = load_tool('deployment/convert_fp16')
+    by_tool = str(tmp_path / 'by_tool.onnx')
+    assert tool.main([fp32, '--out', by_tool]) == 0
+    assert read_model_metadata(by_tool) == meta
+    with pytest.raises(SystemExit, match='error: .*fp16 already'):
+        tool.main([by_tool, '--out', str(tmp_path / 'again.onnx')])
+    with pytest.raises(SystemExit, match='error: .*missing.onnx'):
+        tool.main([str(tmp_path / 'missing.onnx'), '--out', half])
+    with pytest.raises(SystemExit):
+        tool.parse_args([fp32, '--out', 'half.pth'])

@@ -31,6 +31,9 @@ class VideoInferencer(FrameDetector):
             is then a ``.onnx`` file exported from ``config``).
         streams (int): Batches predicted side by side (see
             :class:`FrameDetector`).
+        providers (Sequence[str], optional): ONNX Runtime execution
+            providers, in order of preference (onnxruntime only; default
+            the CPU provider).
 
     Raises:
         lowlight.engine.CheckpointLoadError: If the checkpoint is missing,
@@ -51,7 +54,8 @@ class VideoInferencer(FrameDetector):
                  queue_size: int = 4,
                  cfg_options: Optional[Dict] = None,
                  backend: str = 'pytorch',
-                 streams: int = 1) -> None:
+                 streams: int = 1,
+                 providers: Optional[Sequence[str]] = None) -> None:
         if batch_size < 1 or queue_size < 1:
             raise ValueError('batch_size and queue_size must be >= 1')
         self.config_name = config.filename if isinstance(
@@ -66,7 +70,8 @@ class VideoInferencer(FrameDetector):
                 checkpoint,
                 device=device,
                 cfg_options=cfg_options,
-                backend=backend),
+                backend=backend,
+                providers=providers),
             score_thr, streams)
 
     def run(self,
@@ -136,6 +141,7 @@ def infer_videos(config: Union[str, Path, Config],
                  cfg_options: Optional[Dict] = None,
                  backend: str = 'pytorch',
                  streams: int = 1,
+                 providers: Optional[Sequence[str]] = None,
                  **run_kwargs) -> Dict:
     """Build a :class:`VideoInferencer` and run it once.
 
@@ -155,5 +161,6 @@ def infer_videos(config: Union[str, Path, Config],
         score_thr=score_thr,
         cfg_options=cfg_options,
         backend=backend,
-        streams=streams)
+        streams=streams,
+        providers=providers)
     return inferencer.run(inputs, out_dir, **run_kwargs)
