@@ -14,8 +14,6 @@ its contrast (T2's ``input_correction`` learns such an exponent).
 import json
 import os
 import os.path as osp
-import shutil
-import tempfile
 
 import cv2
 import numpy as np
@@ -23,6 +21,7 @@ import numpy as np
 from lowlight.datasets.converters.coco import resolve_inside
 from lowlight.datasets.night_sample.generator import (illumination_path,
                                                       read_illumination)
+from lowlight.utils.file_io import atomic_dir
 
 #: display curve of the sample's night camera (it draws 2.0-2.4)
 GAMMA = 2.2
@@ -76,11 +75,8 @@ def write_oracle_sample(night_root: str, out_root: str,
         FileNotFoundError: an annotation file, image or illumination map is
             missing (its path named).
     """
-    parent = osp.dirname(osp.abspath(out_root)) or '.'
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix='.oracle_', dir=parent)
     count = 0
-    try:
+    with atomic_dir(out_root) as tmp:
         os.makedirs(osp.join(tmp, 'annotations'))
         for split in ('train', 'val', 'test'):
             name = f'exdark_{split}.json'
@@ -98,12 +94,6 @@ def write_oracle_sample(night_root: str, out_root: str,
         with open(osp.join(tmp, 'oracle.json'), 'w') as f:
             json.dump(dict(source=osp.abspath(night_root), exponent=exponent,
                            gamma=GAMMA, images=count), f)
-        if osp.isdir(out_root):
-            shutil.rmtree(out_root)
-        os.rename(tmp, out_root)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return count
 
 

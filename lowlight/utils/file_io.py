@@ -1,10 +1,12 @@
 """Crash-safe file writing: write to a temporary name, then rename.
 
-An interrupted run never leaves a truncated file under its final name.
+An interrupted run never leaves a truncated file (or a half-written folder)
+under its final name.
 """
 import json
 import os
 import os.path as osp
+import shutil
 import uuid
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -30,6 +32,30 @@ def atomic_path(path: str, suffix: str = '') -> Iterator[str]:
     finally:
         if osp.exists(tmp):
             os.remove(tmp)
+
+
+@contextmanager
+def atomic_dir(path: str) -> Iterator[str]:
+    """Yield a new temporary folder beside ``path``; on success it replaces
+    ``path`` (an existing folder there is removed first), on error it is
+    deleted and ``path`` is left as it was.
+
+    Args:
+        path (str): The final folder. Its parent is created.
+    """
+    parent = osp.dirname(osp.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    tmp = osp.join(parent, f'.{osp.basename(osp.abspath(path))}.'
+                   f'{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp')
+    os.makedirs(tmp)
+    try:
+        yield tmp
+        if osp.isdir(path):
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    finally:
+        if osp.exists(tmp):
+            shutil.rmtree(tmp)
 
 
 def atomic_write_text(path: str, text: str) -> None:

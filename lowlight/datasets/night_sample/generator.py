@@ -31,14 +31,13 @@ processes.
 import json
 import os
 import os.path as osp
-import shutil
-import tempfile
 from multiprocessing import Pool
 from typing import Dict, Optional
 
 import cv2
 import numpy as np
 
+from ...utils.file_io import atomic_dir
 from ..exdark import EXDARK_CLASSES, EXDARK_LIGHTS
 from .scene import LIGHTS_INDOOR, LIGHTS_OUTDOOR, render_scene
 from .shapes import SHAPES
@@ -228,10 +227,7 @@ def generate_night_sample(out_root: str,
         raise FileExistsError(
             f'{out_root} exists and is not a night sample (no '
             'night_sample.json); pass --overwrite to replace it')
-    parent = osp.dirname(osp.abspath(out_root))
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix='.night_sample.', dir=parent)
-    try:
+    with atomic_dir(out_root) as tmp:
         trees = [tmp] + ([osp.join(tmp, 'day')] if kind == 'night' else [])
         trees += [osp.join(tmp, 'night_clean')] if clean_twins else []
         for tree in trees:
@@ -267,10 +263,4 @@ def generate_night_sample(out_root: str,
                         images_per_split_and_light=counts)
         with open(osp.join(tmp, 'night_sample.json'), 'w') as f:
             json.dump(manifest, f, indent=2)
-        if osp.exists(out_root):
-            shutil.rmtree(out_root)
-        os.replace(tmp, out_root)
-    finally:
-        if osp.exists(tmp):
-            shutil.rmtree(tmp)
     return manifest
