@@ -55,6 +55,9 @@ def test_corrected_sample_keeps_boxes(tiny_night_sample, tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ['oracle',
                                                           'panel.png']
 
+    with pytest.raises(SystemExit, match='cannot write .*panel.txt'):
+        tool.main([tiny_night_sample, out, '--panel',
+                   str(tmp_path / 'panel.txt')])
     with pytest.raises(SystemExit, match='exdark_train.json not found'):
         tool.main([str(tmp_path / 'nothing'), str(tmp_path / 'o2')])
     assert not (tmp_path / 'o2').exists()

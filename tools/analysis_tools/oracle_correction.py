@@ -43,7 +43,14 @@ def main(argv=None) -> int:
         raise SystemExit(f'error: {error}') from None
     print(f'wrote {count} corrected images to {args.out_root}')
     if args.panel:
-        cv2.imwrite(args.panel, oracle_panel(args.night_root, args.out_root))
+        panel = oracle_panel(args.night_root, args.out_root)
+        try:
+            written = cv2.imwrite(args.panel, panel)
+        except cv2.error:  # an extension OpenCV has no writer for
+            written = False
+        if not written:
+            raise SystemExit(f'error: cannot write {args.panel} (a folder '
+                             'that exists, a .png or .jpg name)')
         print(f'wrote {args.panel}')
     return 0
 
