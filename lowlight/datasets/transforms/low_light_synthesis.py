@@ -142,7 +142,7 @@ class LowLightSynthesis(BaseTransform):
     ``meta_keys`` to keep it in the data sample's metainfo.
 
     Required keys: ``img``. Modified keys: ``img``. Added keys:
-    ``low_light_params``.
+    ``low_light_params`` (and ``keep_original``, if given).
 
     Args:
         exposure_range (Sequence[float]): Linear exposure scale range, e.g.
@@ -165,6 +165,9 @@ class LowLightSynthesis(BaseTransform):
             image is always darkened the same way, whatever the order or
             the worker). Without one, numpy's global generator is used
             (seeded by mmengine's ``randomness`` config). Defaults to None.
+        keep_original (str, optional): Also keep the normal-light image
+            under this key (a night/day pair, e.g. for distillation).
+            Defaults to None.
     """
 
     def __init__(self,
@@ -175,7 +178,8 @@ class LowLightSynthesis(BaseTransform):
                  color_cast_range: Sequence[float] = (0.8, 1.2),
                  color_cast_prob: float = 0.5,
                  prob: float = 1.0,
-                 seed: Optional[int] = None) -> None:
+                 seed: Optional[int] = None,
+                 keep_original: Optional[str] = None) -> None:
         ranges = dict(
             exposure_range=exposure_range,
             gamma_range=gamma_range,
@@ -195,6 +199,7 @@ class LowLightSynthesis(BaseTransform):
         self.color_cast_prob = color_cast_prob
         self.prob = prob
         self.seed = seed
+        self.keep_original = keep_original
 
     def _generator(self, results: dict) -> np.random.Generator:
         if self.seed is None:
@@ -210,9 +215,12 @@ class LowLightSynthesis(BaseTransform):
 
         Returns:
             dict: The result dict with the darkened ``img`` and
-            ``low_light_params`` (None when the image was left unchanged).
+            ``low_light_params`` (None when the image was left unchanged),
+            and the original image under ``keep_original`` if set.
         """
         rng = self._generator(results)
+        if self.keep_original is not None:
+            results[self.keep_original] = results['img']
         if rng.uniform() >= self.prob:
             results['low_light_params'] = None
             return results
@@ -226,4 +234,5 @@ class LowLightSynthesis(BaseTransform):
         args = ', '.join(f'{k}={v}' for k, v in self.ranges.items())
         return (f'{self.__class__.__name__}({args}, '
                 f'color_cast_prob={self.color_cast_prob}, '
-                f'prob={self.prob}, seed={self.seed})')
+                f'prob={self.prob}, seed={self.seed}, '
+                f'keep_original={self.keep_original!r})')

@@ -25,6 +25,7 @@ from mmengine.structures import PixelData
 from torch import Tensor
 
 from ..backbones import IlluminationGuidedBackbone
+from ..distillation import DayTeacherDistillation
 from ..enhancers import Decomposition
 from ..enhancers.base import valid_mask
 
@@ -205,6 +206,12 @@ class LowLightDetector(BaseDetector):
             zero-initialised 1x1 convolution
             (:class:`ReflectanceSideInput`); a dict gives its arguments,
             e.g. ``dict(with_illumination=True)``. Defaults to False.
+        distillation (dict, optional): arguments of
+            :class:`DayTeacherDistillation`, a training-only loss
+            ``loss_distill`` on synthetic night/day pairs of a normal-light
+            corpus, taught by the frozen pretrained detector; None or an
+            empty dict (what a config's ``dict(_delete_=True)`` leaves):
+            none. Defaults to None.
         data_preprocessor (dict, optional): the outer data preprocessor.
         init_cfg (dict or list[dict], optional): initialisation config.
     """
@@ -219,6 +226,7 @@ class LowLightDetector(BaseDetector):
                  detection_grad_scale: float = 1.0,
                  illumination_correction: str = 'full',
                  reflectance_side_input: Union[bool, dict] = False,
+                 distillation: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(
@@ -265,6 +273,10 @@ class LowLightDetector(BaseDetector):
                 if isinstance(reflectance_side_input, dict) else {})
             self.reflectance_input = ReflectanceSideInput(
                 self.enhancer.illumination_channels, **side_input_args)
+        # a plain object, not a module: the teacher stays out of the state
+        # dict, and nothing of it runs outside training
+        self.distillation = (
+            DayTeacherDistillation(**distillation) if distillation else None)
         self.register_buffer(
             'detector_mean',
             self._as_rgb_buffer(detector_mean),
@@ -472,7 +484,7 @@ class LowLightDetector(BaseDetector):
     def loss(self, batch_inputs: Tensor,
              batch_data_samples: SampleList) -> Union[dict, tuple]:
         """Detector losses plus (in ``'joint'`` mode) weighted enhancer losses
-        named ``enh_<name>``.
+        named ``enh_<name>`` (and ``loss_distill`` with ``distillation``).
 
         Args:
             batch_inputs (Tensor): (N, 3, H, W) RGB in [0, 1].
@@ -489,6 +501,9 @@ class LowLightDetector(BaseDetector):
                 self._img_shapes(batch_data_samples))
             for name, value in enhancer_losses.items():
                 losses[f'enh_{name}'] = self.enhancer_loss_weight * value
+        if self.distillation is not None:
+            losses['loss_distill'] = self.distillation.loss(
+                self, batch_inputs.device)
         return losses
 
     def predict(self,

@@ -95,3 +95,13 @@ def test_prob_zero_leaves_image_and_bad_ranges_raise():
     with pytest.raises(ValueError, match='read_noise_range'):
         LowLightSynthesis(read_noise_range=(0.0, 0.1))
     assert 'exposure_range=(0.05, 0.3)' in repr(LowLightSynthesis())
+
+
+def test_keep_original_makes_a_night_day_pair():
+    img = np.full((8, 8, 3), 180, np.uint8)
+    out = LowLightSynthesis(seed=0, keep_original='day_img')(dict(
+        img=img.copy(), img_path='x/1.jpg'))
+    np.testing.assert_array_equal(out['day_img'], img)
+    assert out['img'].mean() < out['day_img'].mean()
+    assert "keep_original='day_img'" in repr(
+        LowLightSynthesis(keep_original='day_img'))
