@@ -10,11 +10,10 @@ detector's features of the original: the student learns to see at night
 what the normal-light detector sees by day. The pairs pass through the
 student's batch norms with batch statistics but do not move their running
 statistics, which stay those of the real training images the model is
-tested like.
-Neither the teacher nor the
-pairs are part of the student (not in its state dict, nor at inference);
-both are built on the first training step, so configs that carry the loss
-still build, test and export without the corpus or the teacher's file.
+tested like. Neither the teacher nor the pairs are part of the student (not
+in its state dict, nor at inference); both are built on the first training
+step, so configs that carry the loss still build, test and export without
+the corpus or the teacher's file.
 """
 import contextlib
 from typing import Iterator, List, Optional, Tuple
@@ -96,18 +95,24 @@ class DayTeacherDistillation:
             collate_fn=list)
         self._batches = iter(loader)
 
-    def _next_pairs(self, preprocess: nn.Module
+    def _next_pairs(self, student_preprocess: nn.Module
                     ) -> Tuple[Tensor, Tensor, List[DetDataSample]]:
-        """(N, 3, H, W) dark and day batches, through ``preprocess`` (the
-        student's data preprocessor), and their data samples."""
+        """(N, 3, H, W) dark batch through the student's data preprocessor,
+        day batch through the teacher's, and their data samples."""
         batch = next(self._batches)
+        if self.day_key not in batch[0]:
+            raise KeyError(
+                f'DayTeacherDistillation: the pairs pipeline gave no '
+                f'{self.day_key!r}: end it with LowLightSynthesis('
+                f'keep_original={self.day_key!r}) (dataset '
+                f'{self.pairs.get("type")} at {self.pairs.get("data_root")})')
         samples = [
             DetDataSample(metainfo=dict(
                 img_shape=item['img_shape'], ori_shape=item['img_shape']))
             for item in batch
         ]
 
-        def tensors(key):
+        def tensors(key, preprocess):
             inputs = [
                 torch.from_numpy(
                     np.ascontiguousarray(item[key].transpose(2, 0, 1)))
@@ -116,15 +121,16 @@ class DayTeacherDistillation:
             return preprocess(
                 dict(inputs=inputs, data_samples=samples))['inputs']
 
-        return tensors('img'), tensors(self.day_key), samples
+        return (tensors('img', student_preprocess),
+                tensors(self.day_key, self._teacher.data_preprocessor),
+                samples)
 
     def loss(self, student: nn.Module, device: torch.device) -> Tensor:
         """The weighted distillation loss of one batch of pairs.
 
         Args:
             student (nn.Module): The detector being trained: its
-                ``data_preprocessor`` (the teacher's must match it) and
-                ``extract_feat`` are used.
+                ``data_preprocessor`` and ``extract_feat`` are used.
             device (torch.device): Where the student lives.
 
         Returns:

@@ -94,6 +94,14 @@ def test_frozen_running_stats_restores_the_momentum_on_error():
     assert norm.momentum == 0.3
 
 
+def test_a_pipeline_without_the_day_image_is_named(
+        corpus, teacher_checkpoint):
+    model = _student(corpus, teacher_checkpoint)
+    model.distillation.pairs.pipeline.pop()  # no LowLightSynthesis
+    with pytest.raises(KeyError, match="keep_original='day_img'"):
+        model.distillation.loss(model, torch.device('cpu'))
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match='batch_size'):
         MODELS.build(dict(Config.fromfile(DISTILLED).model,
